@@ -1,3 +1,23 @@
 //! Typed client, CLI and local emulator for the CoreWeave Sandbox control plane API (v1beta2).
 
+pub mod connect;
 pub mod wkt;
+
+/// Messages, enums and the typed client of `coreweave.sandbox.v1beta2`.
+pub mod v1beta2 {
+    include!(concat!(env!("OUT_DIR"), "/coreweave.sandbox.v1beta2.rs"));
+    include!(concat!(
+        env!("OUT_DIR"),
+        "/coreweave.sandbox.v1beta2.serde.rs"
+    ));
+    include!(concat!(
+        env!("OUT_DIR"),
+        "/coreweave.sandbox.v1beta2.client.rs"
+    ));
+}
+
+/// The google.rpc error model: `Status`, `Code` and the standard error details.
+pub mod rpc {
+    include!(concat!(env!("OUT_DIR"), "/google.rpc.rs"));
+    include!(concat!(env!("OUT_DIR"), "/google.rpc.serde.rs"));
+}

@@ -4,7 +4,18 @@
 //! JSON follows the proto3 JSON mapping rather than the shape of the Rust structs.
 
 /// A point in time: seconds and nanoseconds since the Unix epoch, in UTC.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, ::prost::Message, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    ::prost::Message,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 pub struct Timestamp {
     /// Seconds since 1970-01-01T00:00:00Z.
     #[prost(int64, tag = "1")]
@@ -15,7 +26,18 @@ pub struct Timestamp {
 }
 
 /// A signed span of time with nanosecond precision.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, ::prost::Message, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    ::prost::Message,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 pub struct Duration {
     /// Whole seconds of the span.
     #[prost(int64, tag = "1")]
@@ -45,5 +67,7 @@ pub struct Any {
 }
 
 /// The empty message, returned by methods with no result.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, PartialEq, Eq, Hash, ::prost::Message, serde::Serialize, serde::Deserialize,
+)]
 pub struct Empty {}
