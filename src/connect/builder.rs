@@ -242,9 +242,8 @@ impl ChannelBuilder {
         self
     }
 
-    /// Sets the maximum size in bytes of the response header list.
-    /// Default: 64 KiB. Over HTTP/1.1 the limit is at least 8 KiB, hyper's
-    /// minimum read buffer.
+    /// Sets the maximum size in bytes of the response header list, counted as
+    /// HTTP/2 counts it: names, values and 32 bytes per field. Default: 64 KiB.
     pub fn max_response_header_list_size(mut self, bytes: u32) -> Self {
         self.max_header_list_size = bytes;
         self
@@ -329,6 +328,7 @@ impl ChannelBuilder {
             allow_plaintext_token: self.allow_plaintext_token,
             default_timeout: self.default_timeout,
             max_response_size: self.max_response_size,
+            max_header_list_size: usize::try_from(self.max_header_list_size).unwrap_or(usize::MAX),
             max_json_depth: self.max_json_depth,
             compression_threshold: self.compression_threshold,
             connect_get: self.connect_get,

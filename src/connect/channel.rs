@@ -14,7 +14,7 @@ use super::code::Code;
 use super::codec::Codec;
 use super::connect_wire::{self, ConnectOptions};
 use super::error_body::{ErrorResponse, Protocol, decode_error_response};
-use super::exchange::{HttpClient, RawResponse, decompress, exchange};
+use super::exchange::{HttpClient, RawResponse, ResponseLimits, decompress, exchange};
 use super::headers::{CONNECT_TIMEOUT_MS, USER_AGENT, check_custom_headers, connect_timeout_value};
 use super::interceptor::{CallOutcome, Interceptor};
 use super::metadata::split_trailers;
@@ -52,6 +52,7 @@ pub(crate) struct ChannelConfig {
     pub allow_plaintext_token: bool,
     pub default_timeout: Option<Duration>,
     pub max_response_size: usize,
+    pub max_header_list_size: usize,
     pub max_json_depth: usize,
     pub compression_threshold: Option<usize>,
     pub connect_get: bool,
@@ -325,7 +326,11 @@ impl Channel {
         self.check_token_destination(&parts)?;
 
         let request = http::Request::from_parts(parts, body);
-        let exchange = exchange(&self.inner.client, request, config.max_response_size);
+        let limits = ResponseLimits {
+            body: config.max_response_size,
+            header_list: config.max_header_list_size,
+        };
+        let exchange = exchange(&self.inner.client, request, limits);
         match deadline {
             Some(deadline) => match tokio::time::timeout_at(deadline.at, exchange).await {
                 Ok(result) => result,

@@ -19,6 +19,10 @@ use super::status::{ClientErrorKind, Status};
 /// hyper's smallest allowed HTTP/1 read buffer; a smaller value panics.
 const MIN_HTTP1_BUFFER: usize = 8192;
 
+/// Per-field overhead in the header list size, as HTTP/2 counts it
+/// (RFC 9113, SETTINGS_MAX_HEADER_LIST_SIZE).
+const HEADER_FIELD_OVERHEAD: usize = 32;
+
 #[cfg(any(feature = "tls-ring-webpki", feature = "tls-ring-native"))]
 type Connector = hyper_rustls::HttpsConnector<HttpConnector>;
 #[cfg(not(any(feature = "tls-ring-webpki", feature = "tls-ring-native")))]
@@ -50,7 +54,11 @@ pub(crate) fn build_client(
     http.set_connect_timeout(Some(connect_timeout));
     let connector = make_connector(http, version, extra_roots_pem)?;
 
-    let header_buffer = usize::try_from(max_header_list_size).unwrap_or(usize::MAX);
+    // hyper's HTTP/1 buffer limit is approximate (one read may pass it), so
+    // it only bounds memory at twice the limit; `exchange` checks the exact size.
+    let header_buffer = usize::try_from(max_header_list_size)
+        .unwrap_or(usize::MAX)
+        .saturating_mul(2);
     let mut builder = Client::builder(TokioExecutor::new());
     builder
         .timer(TokioTimer::new())
@@ -94,12 +102,21 @@ fn make_connector(
     Ok(http)
 }
 
-/// Sends a request and reads the whole response body, failing once the body
-/// passes `max_size` bytes.
+/// Limits of one exchange.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ResponseLimits {
+    /// Maximum body size in bytes, as received.
+    pub body: usize,
+    /// Maximum header list size in bytes, counted as HTTP/2 counts it.
+    pub header_list: usize,
+}
+
+/// Sends a request and reads the whole response body, failing once the
+/// header list or the body passes its limit.
 pub(crate) async fn exchange(
     client: &HttpClient,
     request: http::Request<Full<Bytes>>,
-    max_size: usize,
+    limits: ResponseLimits,
 ) -> Result<RawResponse, Status> {
     let authority = request
         .uri()
@@ -110,6 +127,21 @@ pub(crate) async fn exchange(
         .await
         .map_err(|error| send_error(&authority, error))?;
     let (parts, mut body) = response.into_parts();
+    let max_size = limits.body;
+
+    let header_list_size = header_list_size(&parts.headers);
+    if header_list_size > limits.header_list {
+        return Err(Status::client(
+            Code::ResourceExhausted,
+            format!(
+                "the response headers take {header_list_size} bytes, more than the limit of {}; \
+                 raise max_response_header_list_size on the channel builder if they are expected",
+                limits.header_list
+            ),
+        )
+        .with_kind(ClientErrorKind::TooLarge)
+        .with_http_status(parts.status));
+    }
 
     if content_length(&parts.headers).is_some_and(|length| length > max_size as u64) {
         return Err(too_large("received", max_size).with_http_status(parts.status));
@@ -162,6 +194,14 @@ pub(crate) fn decompress(
         )
         .with_kind(ClientErrorKind::Decode)),
     }
+}
+
+/// Returns the size of a header list: names, values and 32 bytes per field.
+fn header_list_size(headers: &HeaderMap) -> usize {
+    headers
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len() + HEADER_FIELD_OVERHEAD)
+        .sum()
 }
 
 fn content_length(headers: &HeaderMap) -> Option<u64> {

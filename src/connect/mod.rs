@@ -51,6 +51,7 @@ mod path_template;
 mod request;
 mod rest;
 mod status;
+#[cfg(any(feature = "tls-ring-webpki", feature = "tls-ring-native"))]
 mod tls;
 mod token;
 
