@@ -58,3 +58,23 @@ fn unknown_enum_name_reads_as_default() {
     let spec = request.runner.unwrap().managed_spec.unwrap();
     assert_eq!(spec.release_channel, 0);
 }
+
+#[test]
+fn unknown_enum_number_round_trips() {
+    use cwsandbox_control::v1beta2::Runner;
+    let runner: Runner = serde_json::from_str(
+        r#"{"installStatus": 42, "managementMode": "MANAGEMENT_MODE_MANAGED"}"#,
+    )
+    .unwrap();
+    assert_eq!(runner.install_status, 42);
+    let printed = serde_json::to_value(&runner).unwrap();
+    assert_eq!(printed["installStatus"], 42);
+    assert_eq!(printed["managementMode"], "MANAGEMENT_MODE_MANAGED");
+}
+
+#[test]
+fn enum_number_out_of_range_is_an_error() {
+    use cwsandbox_control::v1beta2::Runner;
+    let error = serde_json::from_str::<Runner>(r#"{"installStatus": 4294967296}"#).unwrap_err();
+    assert!(error.to_string().contains("4294967296"), "{error}");
+}
