@@ -56,4 +56,9 @@ mkdir -p "$PYTHON_DIR/gen"
 (cd "$PYTHON_DIR" && PATH="$VENV_DIR/bin:$PATH" "$VENV_DIR/bin/python" -m grpc_tools.protoc \
   -I"$PROTO_DIR" --python_out=gen --connect-python_out=gen "${PROTO_FILES[@]}")
 
+GOLDEN_DIR="$REPO_DIR/tests/golden/proto"
+step "python: grpc_tools.protoc for the golden test proto into $PYTHON_DIR/gen"
+(cd "$PYTHON_DIR" && "$VENV_DIR/bin/python" -m grpc_tools.protoc \
+  -I"$GOLDEN_DIR" -I"$PROTO_DIR" --python_out=gen golden/v1/golden.proto)
+
 step "done: see $PEERS_DIR/README.md for how to start each peer"
