@@ -82,12 +82,12 @@ pub fn check(set: &ProtoSet) -> Vec<Issue> {
 fn require_comment(
     file: &FileDescriptor,
     path: &[i32],
-    what: &str,
+    kind: &str,
     name: &str,
     issues: &mut Vec<Issue>,
 ) {
     if source_info(file, path).0.is_none() {
-        let message = format!("{what} {name} has no leading comment");
+        let message = format!("{kind} {name} has no leading comment");
         issues.push(issue(file, path, "comment-missing", message));
     }
 }
@@ -120,7 +120,8 @@ fn check_comments(set: &ProtoSet, issues: &mut Vec<Issue>) {
             issues,
         );
         for value in enum_type.values() {
-            require_comment(&file, value.path(), "enum value", value.full_name(), issues);
+            let name = format!("{}.{}", enum_type.full_name(), value.name());
+            require_comment(&file, value.path(), "enum value", &name, issues);
         }
     }
     for service in set
