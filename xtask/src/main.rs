@@ -17,7 +17,11 @@ const FINDINGS: u8 = 1;
 const FAILURE: u8 = 2;
 
 #[derive(Parser)]
-#[command(name = "cargo xtask", about = "Repository tasks for the protos")]
+#[command(
+    name = "cargo xtask",
+    bin_name = "cargo xtask",
+    about = "Repository tasks for the protos"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Task,
@@ -50,8 +54,8 @@ struct BreakingArgs {
     /// Directory of protos to compare with, instead of a git ref.
     #[arg(long, value_name = "DIR")]
     against_dir: Option<PathBuf>,
-    /// Extra import path for both sides, searched after the proto roots
-    /// (repeatable).
+    /// Extra import path for both sides, searched after the proto roots and
+    /// before the repository's `proto/` (repeatable).
     #[arg(long, value_name = "DIR")]
     include: Vec<PathBuf>,
     #[command(flatten)]
@@ -60,7 +64,8 @@ struct BreakingArgs {
 
 #[derive(Args)]
 struct LintArgs {
-    /// Skip `buf lint` and run only the project's own checks.
+    /// Skip `buf lint` and run only the project's own checks. `buf lint`
+    /// always checks the module that the root `buf.yaml` names.
     #[arg(long)]
     no_buf: bool,
     #[command(flatten)]
@@ -133,7 +138,9 @@ fn report_breaking(findings: &[breaking::Finding], subject: &str) -> bool {
 
 fn run_breaking(repo: &Path, args: &BreakingArgs) -> Result<bool> {
     let proto_dir = args.proto.resolve(repo);
-    let current = ProtoSet::compile(&proto_dir, &args.include)?;
+    let mut fallback = args.include.clone();
+    fallback.push(repo.join("proto"));
+    let current = ProtoSet::compile(&proto_dir, &fallback)?;
     let scratch = tempfile::tempdir().context("failed to create a temporary directory")?;
     let (baseline_dir, label) = match &args.against_dir {
         Some(dir) => (dir.clone(), dir.display().to_string()),
@@ -147,7 +154,7 @@ fn run_breaking(repo: &Path, args: &BreakingArgs) -> Result<bool> {
     // The current root comes first so a baseline that lacks vendored
     // imports (google/api) still compiles.
     let mut includes = vec![proto_dir.clone()];
-    includes.extend(args.include.iter().cloned());
+    includes.extend(fallback);
     let baseline = ProtoSet::compile(&baseline_dir, &includes)?;
     let findings = breaking::check(&baseline, &current);
     let subject = format!("{} against {label}", args.proto.proto_dir.display());
@@ -176,6 +183,15 @@ fn relative_to(repo: &Path, dir: &Path) -> Result<String> {
     }
 }
 
+/// Returns `path` relative to the repository root when it is inside it, for
+/// shorter messages.
+fn shown(repo: &Path, path: &Path) -> String {
+    path.strip_prefix(repo)
+        .unwrap_or(path)
+        .display()
+        .to_string()
+}
+
 fn run_lint(repo: &Path, args: &LintArgs) -> Result<bool> {
     let mut passed = true;
     if !args.no_buf {
@@ -185,25 +201,28 @@ fn run_lint(repo: &Path, args: &LintArgs) -> Result<bool> {
                  or pass --no-buf to run only the project's checks"
             );
         };
-        passed &= lint::run_buf(&buf, repo)?;
+        let buf_passed = lint::run_buf(&buf, repo)?;
+        let verdict = if buf_passed { "passed" } else { "failed" };
+        println!("buf lint ({}): {verdict}", shown(repo, &buf));
+        passed &= buf_passed;
     }
     let set = ProtoSet::compile(&args.proto.resolve(repo), &[])?;
     let issues = lint::check(&set);
     for issue in &issues {
         println!("{issue}");
     }
-    passed &= issues.is_empty();
-    if passed {
-        println!("lint-protos: no findings");
+    match issues.len() {
+        0 => println!("project checks: passed"),
+        count => println!("project checks: {count} findings"),
     }
-    Ok(passed)
+    Ok(passed && issues.is_empty())
 }
 
 fn run_descriptor(repo: &Path, args: &DescriptorArgs) -> Result<bool> {
     let proto_dir = args.proto.resolve(repo);
     let set = ProtoSet::compile(&proto_dir, &[])?;
     if !args.check {
-        write_descriptor(&proto_dir, &set)?;
+        write_descriptor(repo, &proto_dir, &set)?;
         return Ok(true);
     }
 
@@ -215,7 +234,7 @@ fn run_descriptor(repo: &Path, args: &DescriptorArgs) -> Result<bool> {
         Err(err) => return Err(err).with_context(|| format!("failed to read {}", path.display())),
     };
     if committed == snapshot {
-        println!("{} is up to date", path.display());
+        println!("{} is up to date", shown(repo, &path));
         return Ok(true);
     }
     let diff = similar::TextDiff::from_lines(&committed, &snapshot);
@@ -224,10 +243,8 @@ fn run_descriptor(repo: &Path, args: &DescriptorArgs) -> Result<bool> {
         "descriptor.txt (from the protos)",
     );
     print!("{}", diff.unified_diff().header(headers.0, headers.1));
-    println!(
-        "{} is out of date: run `cargo xtask descriptor` and commit it",
-        path.display()
-    );
+    let shown_path = shown(repo, &path);
+    println!("{shown_path} is out of date: run `cargo xtask descriptor` and commit it");
     Ok(false)
 }
 
@@ -242,9 +259,9 @@ fn run_update(repo: &Path, args: &UpdateArgs) -> Result<bool> {
 
     update::install(&staged, &proto_dir)?;
     let entries = staged.entries.join(", ");
-    println!("copied {entries} into {}", proto_dir.display());
+    println!("copied {entries} into {}", shown(repo, &proto_dir));
     let installed = ProtoSet::compile(&proto_dir, &[])?;
-    write_descriptor(&proto_dir, &installed)?;
+    write_descriptor(repo, &proto_dir, &installed)?;
 
     let built = build_and_test(repo, args.no_test)?;
     print!(
@@ -264,15 +281,12 @@ fn accept_release(current: &ProtoSet, staged: &update::Staged, args: &UpdateArgs
     Ok(report_breaking(&findings, &subject) || args.allow_breaking)
 }
 
-fn write_descriptor(proto_dir: &Path, set: &ProtoSet) -> Result<()> {
+fn write_descriptor(repo: &Path, proto_dir: &Path, set: &ProtoSet) -> Result<()> {
     let path = proto_dir.join("descriptor.txt");
     let snapshot = descriptor::render(set);
     fs::write(&path, &snapshot).with_context(|| format!("failed to write {}", path.display()))?;
-    println!(
-        "wrote {} ({} lines)",
-        path.display(),
-        snapshot.lines().count()
-    );
+    let lines = snapshot.lines().count();
+    println!("wrote {} ({lines} lines)", shown(repo, &path));
     Ok(())
 }
 
