@@ -3,6 +3,9 @@
 //! Elements are matched by fully qualified name, so moving a message between
 //! files of one package is not a break. Each finding names one category, the
 //! element and its old and new form.
+//!
+//! NOTE: extensions (`extend`), file options such as `go_package`, field
+//! defaults and field options other than `json_name` are not compared.
 
 mod enums;
 mod messages;
