@@ -23,6 +23,8 @@ use std::path::{Path, PathBuf};
 pub(crate) struct Config {
     /// Directory that `.proto` imports are resolved against.
     pub(crate) proto_root: PathBuf,
+    /// Further directories that imports are resolved against, after `proto_root`.
+    pub(crate) include_dirs: Vec<PathBuf>,
     /// Files to compile, relative to `proto_root`.
     pub(crate) files: Vec<String>,
     /// Protobuf packages to emit Rust for, such as `google.rpc`.
@@ -60,7 +62,8 @@ pub(crate) struct Output {
 /// Returns a message naming the file or package at fault when a proto does
 /// not compile or a generator step fails.
 pub(crate) fn generate(config: &Config) -> Result<Output, String> {
-    let mut compiler = protox::Compiler::new([&config.proto_root])
+    let roots = std::iter::once(&config.proto_root).chain(&config.include_dirs);
+    let mut compiler = protox::Compiler::new(roots)
         .map_err(|error| format!("cannot read {}: {error}", config.proto_root.display()))?;
     compiler.include_imports(true).include_source_info(true);
     compiler

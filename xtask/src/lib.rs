@@ -6,6 +6,7 @@ pub mod buf;
 pub mod describe;
 pub mod descriptor;
 pub mod git;
+pub mod golden;
 pub mod lint;
 pub mod options;
 pub mod protoset;

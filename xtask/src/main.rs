@@ -8,7 +8,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 
 use xtask::protoset::ProtoSet;
-use xtask::{breaking, buf, descriptor, git, lint, repo_root, summary, update};
+use xtask::{breaking, buf, descriptor, git, golden, lint, repo_root, summary, update};
 
 /// Exit code when a check found something: breaking changes, lint findings
 /// or snapshot drift.
@@ -37,6 +37,8 @@ enum Task {
     UpdateProtos(UpdateArgs),
     /// Write the API snapshot `descriptor.txt`, or check it is current.
     Descriptor(DescriptorArgs),
+    /// Write the generator's golden files for `tests/golden/proto`, or check them.
+    Codegen(CodegenArgs),
 }
 
 #[derive(Args)]
@@ -96,6 +98,13 @@ struct DescriptorArgs {
     proto: ProtoDirArg,
 }
 
+#[derive(Args)]
+struct CodegenArgs {
+    /// Compare the golden files with the generator instead of writing them; exit 1 on drift.
+    #[arg(long)]
+    check: bool,
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let repo = repo_root();
@@ -104,6 +113,7 @@ fn main() -> ExitCode {
         Task::LintProtos(args) => run_lint(&repo, &args),
         Task::UpdateProtos(args) => run_update(&repo, &args),
         Task::Descriptor(args) => run_descriptor(&repo, &args),
+        Task::Codegen(args) => run_codegen(&repo, &args),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,
@@ -119,6 +129,25 @@ impl ProtoDirArg {
     fn resolve(&self, repo: &Path) -> PathBuf {
         repo.join(&self.proto_dir)
     }
+}
+
+fn run_codegen(repo: &Path, args: &CodegenArgs) -> Result<bool> {
+    if !args.check {
+        for name in golden::write(repo)? {
+            println!("wrote {}", shown(repo, &golden::expected_dir(repo).join(name)));
+        }
+        return Ok(true);
+    }
+    let drifts = golden::check(repo)?;
+    for drift in &drifts {
+        print!("{}", drift.diff);
+    }
+    if drifts.is_empty() {
+        println!("golden files are current");
+    } else {
+        println!("{} golden file(s) differ: run `cargo xtask codegen` and review the diff", drifts.len());
+    }
+    Ok(drifts.is_empty())
 }
 
 /// Prints the breaking changes and returns whether there were none.
