@@ -1,29 +1,29 @@
-//! Well-known protobuf types (`google.protobuf.*`) with proto3 JSON forms.
+//! Well-known protobuf types (`google.protobuf.*`) with their proto3 JSON forms.
 //!
-//! The generated messages refer to these types through `extern_path`, so their
-//! JSON follows the proto3 JSON mapping rather than the shape of the Rust structs.
+//! The generated messages refer to these types through `extern_path`, so their JSON follows
+//! the proto3 JSON mapping rather than the shape of the Rust structs:
+//!
+//! | type | JSON form |
+//! | --- | --- |
+//! | [`Timestamp`] | RFC 3339 string in UTC: `"2024-05-01T12:30:00.250Z"` |
+//! | [`Duration`] | decimal seconds: `"1.500s"` |
+//! | [`FieldMask`] | one string of lowerCamelCase paths: `"managedSpec.releaseChannel,labels"` |
+//! | [`Any`] | `{"@type": "type.googleapis.com/google.rpc.ErrorInfo", ...members}` |
+//! | [`Empty`] | `{}` |
+//!
+//! Serializing a value that has no valid JSON form (a Timestamp after the year 9999, a
+//! Duration whose fields disagree in sign, a field mask path that does not convert to
+//! camelCase) is an error rather than an approximation. Every type also implements the
+//! `prost::Message` and `prost::Name` traits for the binary encoding.
 
-/// A point in time: seconds and nanoseconds since the Unix epoch, in UTC.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, ::prost::Message, serde::Serialize, serde::Deserialize)]
-pub struct Timestamp {
-    /// Seconds since 1970-01-01T00:00:00Z.
-    #[prost(int64, tag = "1")]
-    pub seconds: i64,
-    /// Non-negative fraction of a second in nanoseconds, below 1,000,000,000.
-    #[prost(int32, tag = "2")]
-    pub nanos: i32,
-}
+mod duration;
+mod error;
+mod fraction;
+mod timestamp;
 
-/// A signed span of time with nanosecond precision.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, ::prost::Message, serde::Serialize, serde::Deserialize)]
-pub struct Duration {
-    /// Whole seconds of the span.
-    #[prost(int64, tag = "1")]
-    pub seconds: i64,
-    /// Fraction of a second in nanoseconds, with the sign of `seconds`.
-    #[prost(int32, tag = "2")]
-    pub nanos: i32,
-}
+pub use duration::Duration;
+pub use error::WktError;
+pub use timestamp::Timestamp;
 
 /// A set of field paths (snake_case, dotted) that an update applies to.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message, serde::Serialize, serde::Deserialize)]
