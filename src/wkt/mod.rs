@@ -18,20 +18,14 @@
 
 mod duration;
 mod error;
+mod field_mask;
 mod fraction;
 mod timestamp;
 
 pub use duration::Duration;
 pub use error::WktError;
+pub use field_mask::FieldMask;
 pub use timestamp::Timestamp;
-
-/// A set of field paths (snake_case, dotted) that an update applies to.
-#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message, serde::Serialize, serde::Deserialize)]
-pub struct FieldMask {
-    /// The paths, in proto field names: `managed_spec.release_channel`.
-    #[prost(string, repeated, tag = "1")]
-    pub paths: Vec<String>,
-}
 
 /// A message of any type, identified by its type URL.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message, serde::Serialize, serde::Deserialize)]
