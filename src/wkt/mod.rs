@@ -16,28 +16,19 @@
 //! camelCase) is an error rather than an approximation. Every type also implements the
 //! `prost::Message` and `prost::Name` traits for the binary encoding.
 
+mod any;
+mod any_type;
 mod duration;
+mod empty;
 mod error;
 mod field_mask;
 mod fraction;
 mod timestamp;
 
+pub use any::Any;
+pub use any_type::{AnyType, FromJsonFn, ToJsonFn, find_any_type, register_any_types};
 pub use duration::Duration;
+pub use empty::Empty;
 pub use error::WktError;
 pub use field_mask::FieldMask;
 pub use timestamp::Timestamp;
-
-/// A message of any type, identified by its type URL.
-#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message, serde::Serialize, serde::Deserialize)]
-pub struct Any {
-    /// The type URL, `type.googleapis.com/<full message name>`.
-    #[prost(string, tag = "1")]
-    pub type_url: String,
-    /// The binary encoding of the message.
-    #[prost(bytes = "vec", tag = "2")]
-    pub value: Vec<u8>,
-}
-
-/// The empty message, returned by methods with no result.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message, serde::Serialize, serde::Deserialize)]
-pub struct Empty {}
