@@ -393,11 +393,7 @@ fn status_with_known_any_agrees() {
     let status = rpc::Status {
         code: 5,
         message: "runner \"lab-east\" not found".to_string(),
-        details: vec![wkt::Any {
-            type_url: "type.googleapis.com/google.rpc.ErrorInfo".to_string(),
-            value: info.encode_to_vec(),
-            ..wkt::Any::default()
-        }],
+        details: vec![wkt::Any::pack(&info)],
     };
     assert_agrees("google.rpc.Status", &status);
 }

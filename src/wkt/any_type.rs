@@ -142,6 +142,43 @@ static BUILT_IN: [AnyType; 5] = [
     ),
 ];
 
+/// Describes a message whose JSON members sit beside `@type` in an Any.
+const fn members(full_name: &'static str, to_json: ToJsonFn, from_json: FromJsonFn) -> AnyType {
+    AnyType {
+        full_name: Cow::Borrowed(full_name),
+        to_json,
+        from_json,
+        embedding: Embedding::Members,
+    }
+}
+
+/// Generates the registry entries of the google.rpc error detail types.
+macro_rules! rpc_details {
+    ($($name:ident),* $(,)?) => {
+        [$(members(
+            concat!("google.rpc.", stringify!($name)),
+            message_to_json::<crate::rpc::$name>,
+            message_from_json::<crate::rpc::$name>,
+        )),*]
+    };
+}
+
+/// The google.rpc error details, known to every Any so that error bodies print and parse
+/// without registration.
+static RPC_DETAILS: [AnyType; 11] = rpc_details![
+    ErrorInfo,
+    RetryInfo,
+    DebugInfo,
+    QuotaFailure,
+    PreconditionFailure,
+    BadRequest,
+    RequestInfo,
+    ResourceInfo,
+    Help,
+    LocalizedMessage,
+    Status,
+];
+
 /// Types added with [`register_any_types`], in registration order.
 static REGISTERED: RwLock<Vec<AnyType>> = RwLock::new(Vec::new());
 
@@ -149,7 +186,7 @@ static REGISTERED: RwLock<Vec<AnyType>> = RwLock::new(Vec::new());
 ///
 /// Registering is idempotent: a type whose full name is already registered replaces the
 /// earlier entry. Entries for the built-in `google.protobuf` types (Timestamp, Duration,
-/// FieldMask, Empty and Any) are ignored. An Any read from JSON before its type was
+/// FieldMask, Empty and Any) and the google.rpc error details are ignored. An Any read from JSON before its type was
 /// registered keeps the JSON members it was read with.
 ///
 /// ```
@@ -194,7 +231,10 @@ pub fn find_any_type(full_name: &str) -> Option<AnyType> {
 }
 
 fn built_in(full_name: &str) -> Option<&'static AnyType> {
-    BUILT_IN.iter().find(|entry| entry.full_name == full_name)
+    BUILT_IN
+        .iter()
+        .chain(&RPC_DETAILS)
+        .find(|entry| entry.full_name == full_name)
 }
 
 /// Returns how the JSON of `full_name` sits in an Any; registered and unknown types embed

@@ -36,7 +36,11 @@ pub fn generate(repo: &Path) -> Result<Vec<(String, String)>> {
         include_dirs: vec![repo.join("proto")],
     };
     let output = codegen::generate(&config).map_err(|message| anyhow!(message))?;
-    Ok(output.files.into_iter().map(|file| (file.name, file.contents)).collect())
+    Ok(output
+        .files
+        .into_iter()
+        .map(|file| (file.name, file.contents))
+        .collect())
 }
 
 /// Writes the golden files and returns their names.

@@ -134,7 +134,10 @@ impl ProtoDirArg {
 fn run_codegen(repo: &Path, args: &CodegenArgs) -> Result<bool> {
     if !args.check {
         for name in golden::write(repo)? {
-            println!("wrote {}", shown(repo, &golden::expected_dir(repo).join(name)));
+            println!(
+                "wrote {}",
+                shown(repo, &golden::expected_dir(repo).join(name))
+            );
         }
         return Ok(true);
     }
@@ -145,7 +148,10 @@ fn run_codegen(repo: &Path, args: &CodegenArgs) -> Result<bool> {
     if drifts.is_empty() {
         println!("golden files are current");
     } else {
-        println!("{} golden file(s) differ: run `cargo xtask codegen` and review the diff", drifts.len());
+        println!(
+            "{} golden file(s) differ: run `cargo xtask codegen` and review the diff",
+            drifts.len()
+        );
     }
     Ok(drifts.is_empty())
 }
