@@ -165,7 +165,7 @@ impl Config {
         configs
     }
 
-    /// A short lowercase tag that makes resource names unique per cell.
+    /// Returns a short lowercase tag that makes resource names unique per cell.
     fn tag(&self) -> String {
         format!(
             "{}-{}-{}-{}",

@@ -646,8 +646,8 @@ async fn typed_client_uses_the_channel() {
     assert_eq!(template.display_name, "train-a100");
 }
 
-/// Serves HTTP/2 cleartext with hyper, answering every request after a short
-/// pause, and counts accepted connections.
+/// Serves HTTP/2 cleartext with hyper, responding to every request after a
+/// short pause, and counts accepted connections.
 async fn spawn_h2c_server(connections: Arc<AtomicUsize>) -> std::net::SocketAddr {
     use hyper::server::conn::http2;
     use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -715,4 +715,120 @@ async fn http2_multiplexes_concurrent_calls_on_one_connection() {
         "{:?}",
         started.elapsed()
     );
+}
+
+#[tokio::test]
+async fn update_mask_travels_as_camel_case_string() {
+    let server = respond_with(json_ok).await;
+    for protocol in [Protocol::Rest, Protocol::Connect] {
+        let channel = Channel::builder(server.url())
+            .protocol(protocol)
+            .build()
+            .unwrap();
+        let update = UpdateProfileTemplateRequest {
+            profile_template: Some(ProfileTemplate {
+                id: "tpl-1".to_string(),
+                description: "new".to_string(),
+                ..Default::default()
+            }),
+            update_mask: Some(cwsandbox_control::wkt::FieldMask {
+                paths: vec![
+                    "description".to_string(),
+                    "spec.container_image".to_string(),
+                ],
+            }),
+        };
+        channel
+            .unary::<_, ProfileTemplate>(&UPDATE_PROFILE_TEMPLATE, Request::new(update))
+            .await
+            .unwrap();
+    }
+    let sent = server.recorded();
+    assert_eq!(sent.len(), 2);
+    for request in &sent {
+        let body: serde_json::Value = serde_json::from_slice(&request.body).unwrap();
+        assert_eq!(
+            body["updateMask"], "description,spec.containerImage",
+            "{body}"
+        );
+    }
+}
+
+#[test]
+fn channel_is_cheap_to_share() {
+    fn assert_shareable<T: Clone + Send + Sync + 'static>() {}
+    assert_shareable::<Channel>();
+    assert_shareable::<Status>();
+}
+
+/// Collects every tracing event as text: its message and fields.
+#[derive(Clone, Default)]
+struct EventLog(Arc<Mutex<Vec<String>>>);
+
+struct FieldText(String);
+
+impl tracing::field::Visit for FieldText {
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        self.0.push_str(&format!(" {}={value:?}", field.name()));
+    }
+}
+
+impl tracing::Subscriber for EventLog {
+    fn enabled(&self, _metadata: &tracing::Metadata<'_>) -> bool {
+        true
+    }
+
+    fn new_span(&self, _span: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        tracing::span::Id::from_u64(1)
+    }
+
+    fn record(&self, _span: &tracing::span::Id, _values: &tracing::span::Record<'_>) {}
+
+    fn record_follows_from(&self, _span: &tracing::span::Id, _follows: &tracing::span::Id) {}
+
+    fn event(&self, event: &tracing::Event<'_>) {
+        let mut text = FieldText(event.metadata().target().to_string());
+        event.record(&mut text);
+        self.0.lock().expect("event log lock").push(text.0);
+    }
+
+    fn enter(&self, _span: &tracing::span::Id) {}
+
+    fn exit(&self, _span: &tracing::span::Id) {}
+}
+
+#[tokio::test]
+async fn tracing_events_describe_calls_without_token() {
+    let server = respond_with(|request| {
+        if request.target.contains("missing") {
+            http_response("404 Not Found", &[], b"")
+        } else {
+            json_ok(request)
+        }
+    })
+    .await;
+    let log = EventLog::default();
+    let _guard = tracing::subscriber::set_default(log.clone());
+    let channel = Channel::builder(server.url())
+        .bearer_token("s3cr3t-t0ken")
+        .build()
+        .unwrap();
+    get(&channel, "tpl-1").await.unwrap();
+    get(&channel, "missing").await.unwrap_err();
+
+    let events = log.0.lock().unwrap().clone();
+    let ours: Vec<&String> = events
+        .iter()
+        .filter(|event| event.starts_with("cwsandbox_control"))
+        .collect();
+    assert_eq!(ours.len(), 2, "{ours:#?}");
+    assert!(ours[0].contains("unary call finished"), "{}", ours[0]);
+    assert!(ours[0].contains("GetProfileTemplate"), "{}", ours[0]);
+    assert!(ours[0].contains("protocol=\"rest\""), "{}", ours[0]);
+    assert!(ours[0].contains("elapsed_ms="), "{}", ours[0]);
+    assert!(ours[1].contains("unary call failed"), "{}", ours[1]);
+    assert!(ours[1].contains("code=\"not_found\""), "{}", ours[1]);
+    for event in &events {
+        assert!(!event.contains("s3cr3t"), "token in event: {event}");
+    }
 }

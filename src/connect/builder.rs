@@ -31,7 +31,7 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Default time allowed for a whole call.
 pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Which HTTP versions a channel speaks.
+/// The HTTP versions a channel uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum HttpVersion {
     /// HTTP/2 or HTTP/1.1 as ALPN decides over TLS; HTTP/1.1 over cleartext.
@@ -173,18 +173,18 @@ impl ChannelBuilder {
         self
     }
 
-    /// Sets the HTTP versions the channel speaks. Default: [`HttpVersion::Auto`].
+    /// Sets the HTTP versions the channel uses. Default: [`HttpVersion::Auto`].
     pub fn http_version(mut self, version: HttpVersion) -> Self {
         self.http_version = version;
         self
     }
 
-    /// Speaks HTTP/1.1 only.
+    /// Uses HTTP/1.1 only.
     pub fn http1_only(self) -> Self {
         self.http_version(HttpVersion::Http1Only)
     }
 
-    /// Speaks HTTP/2 only, with prior knowledge over cleartext (h2c).
+    /// Uses HTTP/2 only, with prior knowledge over cleartext (h2c).
     pub fn http2_prior_knowledge(self) -> Self {
         self.http_version(HttpVersion::Http2PriorKnowledge)
     }
@@ -294,10 +294,10 @@ impl ChannelBuilder {
     ///
     /// # Errors
     ///
-    /// Returns a [`BuildError`] for an endpoint that is not an absolute
-    /// `http` or `https` URL without query, for a bearer token that would
-    /// travel in plain text, an invalid header or PEM certificate, or an
-    /// `https` endpoint when no TLS feature is enabled.
+    /// Returns a [`BuildError`] when the endpoint is not an absolute `http`
+    /// or `https` URL without a query, or is `https` while no TLS feature is
+    /// enabled. Also when the bearer token would travel in plain text, or a
+    /// default header or PEM certificate is invalid.
     pub fn build(self) -> Result<Channel, BuildError> {
         let endpoint = Endpoint::parse(&self.endpoint)?;
         let authorization = match &self.token {
@@ -355,7 +355,7 @@ fn authorization_value(token: &SecretToken) -> Result<HeaderValue, BuildError> {
 
 pub(crate) fn plaintext_token_message(host: &str) -> String {
     format!(
-        "refusing to send a bearer token over plain HTTP to {host}, which is not a loopback \
+        "a bearer token may not be sent over plain HTTP to {host}, which is not a loopback \
          host; use an https:// endpoint, or call allow_plaintext_token(true) if the network \
          path is trusted"
     )
@@ -497,7 +497,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn token_over_plain_http_to_remote_host_is_refused() {
+    async fn plaintext_token_to_remote_host_is_rejected() {
         let error = Channel::builder("http://192.0.2.1:8080")
             .bearer_token("t0ken")
             .build()

@@ -23,7 +23,7 @@ use super::request::{CallOptions, Request, Response};
 use super::rest;
 use super::status::{ClientErrorKind, Status};
 
-/// What a message type must provide to travel over a channel: the binary
+/// The bounds a message type meets to travel over a channel: the binary
 /// protobuf encoding and the proto3 JSON form.
 pub trait Message:
     prost::Message + Default + serde::Serialize + serde::de::DeserializeOwned + Send + Sync + 'static
@@ -310,7 +310,7 @@ impl Channel {
         if let Some(deadline) = deadline {
             let remaining = deadline.at.saturating_duration_since(started);
             if remaining.is_zero() {
-                return Err(deadline_status(deadline, Duration::ZERO).with_unsent(true));
+                return Err(deadline_status(deadline, Duration::ZERO).unsent());
             }
             if config.protocol == Protocol::Connect {
                 parts
@@ -340,8 +340,8 @@ impl Channel {
         }
     }
 
-    /// Refuses to send an `Authorization` header in plain text to a host
-    /// that is not loopback, wherever the header came from.
+    /// Rejects a request that would send an `Authorization` header in plain
+    /// text to a host that is not loopback, wherever the header came from.
     fn check_token_destination(&self, parts: &http::request::Parts) -> Result<(), Status> {
         if !parts.headers.contains_key(http::header::AUTHORIZATION) {
             return Ok(());
@@ -535,7 +535,7 @@ fn redirect_status(
     Status::new(
         protocol.code_for_http_status(status),
         format!(
-            "the server answered HTTP {} with {location}; redirects are not followed, \
+            "the server responded with HTTP {} and {location}; redirects are not followed, \
              so point the channel at the final URL",
             status.as_u16()
         ),

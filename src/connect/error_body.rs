@@ -209,8 +209,8 @@ pub(crate) fn media_type(content_type: &str) -> String {
         .to_ascii_lowercase()
 }
 
-/// Reads `Retry-After` in seconds on a 429 or 503 response. HTTP dates are
-/// not read: servers that throttle API clients send seconds.
+/// Reads `Retry-After` in seconds on a 429 or 503 response.
+// NOTE: the HTTP-date form of Retry-After is ignored.
 fn retry_after(status: StatusCode, headers: &HeaderMap) -> Option<Duration> {
     if status != StatusCode::TOO_MANY_REQUESTS && status != StatusCode::SERVICE_UNAVAILABLE {
         return None;

@@ -236,7 +236,7 @@ fn send_error(authority: &str, error: hyper_util::client::legacy::Error) -> Stat
 }
 
 /// Maps a failure while reading the body. The response was cut off, so the
-/// status is `Internal` as for any response that cannot be decoded; a retry
+/// status is `Internal`, as for any response that cannot be decoded. A retry
 /// policy can still tell it apart with [`Status::is_transport`].
 fn body_error(authority: &str, error: hyper::Error) -> Status {
     let cause = error_chain(&error);

@@ -1,6 +1,6 @@
 //! A generic Connect and REST (google.api.http) client runtime.
 //!
-//! Nothing here knows the CoreWeave API: generated clients hand a
+//! Nothing here depends on the CoreWeave API: generated clients pass a
 //! [`MethodDescriptor`] and a message to [`Channel::unary`], which carries the
 //! call over the Connect protocol or REST transcoding and returns the response
 //! message or a [`Status`].

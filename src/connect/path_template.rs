@@ -96,7 +96,7 @@ pub(crate) struct PathTemplate {
     verb: Option<String>,
 }
 
-/// Why a variable's value could not be put into the path.
+/// The reason a variable's value could not be put into the path.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum ExpandError {
     /// The value is missing or empty.

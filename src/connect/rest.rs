@@ -1,11 +1,11 @@
 //! REST transcoding: a request message to an HTTP request per its
 //! google.api.http rule, and a JSON response body back to a message.
 //!
-//! The message is serialized to proto3 JSON first. Each path variable takes
-//! its field out of that JSON; then the `body` of the rule decides where the
-//! rest goes: `*` sends all of it as the JSON body, a field name sends that
-//! field as the body and the rest as query parameters, and an empty body sends
-//! the rest as query parameters.
+//! The message is serialized to proto3 JSON first, and each path variable
+//! takes its field out of that JSON. The `body` of the rule then decides
+//! where the remaining fields go. With `*` all of them form the JSON body.
+//! With a field name, that field is the body and the others become query
+//! parameters. With no body, all of them become query parameters.
 
 use http::HeaderMap;
 use percent_encoding::utf8_percent_encode;
@@ -265,8 +265,8 @@ pub(crate) fn encode_query(pairs: &[(String, String)]) -> String {
 
 /// Decodes the JSON body of a successful REST response. An empty body is the
 /// default message. A body that is not JSON by its content type is `Unknown`,
-/// because it may come from something other than the API (a login page, a
-/// proxy); invalid JSON is `Internal`.
+/// because it may come from something other than the API, such as a login
+/// page or a proxy. Invalid JSON is `Internal`.
 pub(crate) fn decode_response<M: Message>(
     rule: Option<&HttpRule>,
     headers: &HeaderMap,
@@ -413,7 +413,7 @@ mod tests {
     }
 
     #[test]
-    fn body_field_sends_that_field_and_queries_the_rest() {
+    fn body_field_splits_body_and_query() {
         let rule = rule(HttpVerb::Post, "/v1/things/{id}:run", "spec");
         let value = json!({"id": "t1", "spec": {"image": "x"}, "dryRun": true});
         let request = run(&rule, value).unwrap();

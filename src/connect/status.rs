@@ -1,6 +1,7 @@
 //! The one error type of every call.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use http::HeaderMap;
@@ -10,8 +11,9 @@ use super::details::Detail;
 use crate::rpc;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+type SharedError = Arc<dyn std::error::Error + Send + Sync + 'static>;
 
-/// Where a [`Status`] came from.
+/// The origin of a [`Status`]: the server or the client.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Origin {
     /// A server, or a proxy in front of it, sent it as an error response.
@@ -21,7 +23,7 @@ pub enum Origin {
     Client,
 }
 
-/// What went wrong on the client side, for the `is_*` checks.
+/// The kind of a client-made failure, for the `is_*` checks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum ClientErrorKind {
     /// No connection: refused, DNS failure, TLS handshake failure, connect timeout.
@@ -36,7 +38,7 @@ pub(crate) enum ClientErrorKind {
     Decode,
     /// The response passed a size or nesting limit.
     TooLarge,
-    /// The server answered with a redirect, which the client does not follow.
+    /// The server responded with a redirect, which the client does not follow.
     Redirect,
     /// The channel's configuration forbids sending the request as built.
     Refused,
@@ -44,6 +46,7 @@ pub(crate) enum ClientErrorKind {
     Interceptor,
 }
 
+#[derive(Clone)]
 struct Inner {
     code: Code,
     message: String,
@@ -55,7 +58,7 @@ struct Inner {
     unsent: bool,
     http_status: Option<http::StatusCode>,
     retry_after: Option<Duration>,
-    source: Option<BoxError>,
+    source: Option<SharedError>,
 }
 
 /// The error of a call: a [`Code`], a message, typed details and the metadata
@@ -64,7 +67,8 @@ struct Inner {
 /// `Display` prints `<code>: <message>`, or the code alone when the message is
 /// empty. Details, headers and the source are left to the accessors. For
 /// client-made errors the underlying error (I/O, TLS, JSON) is reachable
-/// through [`std::error::Error::source`].
+/// through [`std::error::Error::source`]. Clones share the source.
+#[derive(Clone)]
 pub struct Status(Box<Inner>);
 
 impl Status {
@@ -169,9 +173,10 @@ impl Status {
     }
 
     /// Returns true when the request provably never left the process, so
-    /// sending it again cannot repeat a side effect: the connection was
-    /// refused, DNS or the TLS handshake failed, the request could not be
-    /// encoded, an interceptor stopped it, or the channel refused to send it.
+    /// sending it again cannot repeat a side effect. That is the case when
+    /// the connection was refused, DNS or the TLS handshake failed, the
+    /// request could not be encoded, an interceptor stopped it, the channel
+    /// rejected it, or the deadline had passed before it was sent.
     ///
     /// False means the server may have received the request, even when the
     /// status is client-made (a timeout, a reset connection).
@@ -208,7 +213,7 @@ impl Status {
         self.0.kind == Some(ClientErrorKind::TooLarge)
     }
 
-    /// Returns true when the server answered with a redirect (HTTP 3xx).
+    /// Returns true when the server responded with a redirect (HTTP 3xx).
     pub fn is_redirect(&self) -> bool {
         self.0.kind == Some(ClientErrorKind::Redirect)
     }
@@ -255,14 +260,14 @@ impl Status {
 
     /// Sets the underlying error.
     pub fn with_source(mut self, source: impl Into<BoxError>) -> Self {
-        self.0.source = Some(source.into());
+        self.0.source = Some(Arc::from(source.into()));
         self
     }
 
-    /// Marks whether the request provably never left the process. Stubs
-    /// and test doubles use this to imitate connection failures.
-    pub fn with_unsent(mut self, unsent: bool) -> Self {
-        self.0.unsent = unsent;
+    /// Marks the request as provably never sent, see [`Status::is_unsent`].
+    /// Stubs and test doubles use this to imitate connection failures.
+    pub fn unsent(mut self) -> Self {
+        self.0.unsent = true;
         self
     }
 

@@ -1,6 +1,6 @@
 //! Tiny HTTP/1.1 servers on 127.0.0.1 for transport tests: each accepted
 //! connection is handed to a test-supplied handler, which reads the request
-//! with [`read_request`] and answers with raw bytes, resets, stalls or closes.
+//! with [`read_request`] and responds with raw bytes, resets, stalls or closes.
 
 #![allow(dead_code, unreachable_pub)]
 
@@ -111,7 +111,7 @@ where
     }
 }
 
-/// Starts a server that records each request and answers it with the bytes
+/// Starts a server that records each request and responds to it with the bytes
 /// `respond` returns, then closes the connection.
 pub async fn respond_with<F>(respond: F) -> RawServer
 where
@@ -146,6 +146,7 @@ pub async fn read_request<S: AsyncReadExt + Unpin>(stream: &mut S) -> Option<Rec
         }
         buffer.extend_from_slice(&chunk[..read]);
     };
+
     let head = String::from_utf8_lossy(&buffer[..head_end]).to_string();
     let mut lines = head.split("\r\n");
     let mut request_line = lines.next()?.split(' ');
@@ -155,6 +156,7 @@ pub async fn read_request<S: AsyncReadExt + Unpin>(stream: &mut S) -> Option<Rec
         .filter_map(|line| line.split_once(':'))
         .map(|(name, value)| (name.trim().to_ascii_lowercase(), value.trim().to_string()))
         .collect();
+
     let length: usize = headers
         .iter()
         .find(|(name, _)| name == "content-length")
