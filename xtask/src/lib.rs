@@ -1,6 +1,7 @@
 //! Repository tasks behind `cargo xtask`: the breaking-change check of the
 //! protos, proto lint, the API snapshot and taking in a new proto release.
 
+pub mod bench;
 pub mod breaking;
 pub mod buf;
 pub mod describe;

@@ -39,6 +39,8 @@ enum Task {
     Descriptor(DescriptorArgs),
     /// Write the generator's golden files for `tests/golden/proto`, or check them.
     Codegen(CodegenArgs),
+    /// Measure unary calls/s and latency against the connect-node peer server.
+    BenchPeers(xtask::bench::BenchPeersArgs),
 }
 
 #[derive(Args)]
@@ -114,6 +116,7 @@ fn main() -> ExitCode {
         Task::UpdateProtos(args) => run_update(&repo, &args),
         Task::Descriptor(args) => run_descriptor(&repo, &args),
         Task::Codegen(args) => run_codegen(&repo, &args),
+        Task::BenchPeers(args) => xtask::bench::run(&repo, &args),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,
