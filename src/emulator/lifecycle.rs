@@ -72,9 +72,10 @@ fn end_of_activity(record: &RunnerRecord, now: SystemTime) -> SystemTime {
 
 /// The revision running at `now`, or `None` before the first install finished.
 ///
-/// A change made before the install finished is part of the install. A later
-/// change becomes active when its rollout ends; until then the revision that
-/// was active at the change keeps running.
+/// A change made while no revision ran (during the first install or a
+/// retried one) is part of the install. A later change becomes active when
+/// its rollout ends; until then the revision that was active at the change
+/// keeps running.
 pub(crate) fn active_revision<'a>(
     record: &'a RunnerRecord,
     now: SystemTime,
@@ -85,7 +86,8 @@ pub(crate) fn active_revision<'a>(
     if end < ready {
         return None;
     }
-    if record.target.started_at <= ready || end >= record.target.started_at + timings.rollout {
+    let part_of_install = record.target.started_at < ready || record.previous.is_none();
+    if part_of_install || end >= record.target.started_at + timings.rollout {
         Some(&record.target)
     } else {
         record.previous.as_ref()
