@@ -1,9 +1,9 @@
 //! Acknowledged writes survive a kill -9 of the emulator process.
 //!
-//! The test re-runs this test binary as a child process in server mode (an
-//! environment variable selects it), writes through REST while the child
-//! runs, kills it with SIGKILL mid-write, starts it again on the same state
-//! file and checks every write that was acknowledged.
+//! The test re-runs this test binary as a child process in server mode, which
+//! an environment variable selects. It writes through REST while the child
+//! runs and kills the child with SIGKILL mid-write. Then it starts the child
+//! again on the same state file and checks every acknowledged write.
 #![cfg(all(feature = "emulator", unix))]
 
 #[allow(dead_code, reason = "each test binary uses part of the support module")]
@@ -196,15 +196,18 @@ async fn acknowledged_writes_survive_kill() {
         )
         .await;
     assert_eq!(runner.status, 200);
-    let shown = runner.json()["displayName"]
+    let restored_name = runner.json()["displayName"]
         .as_str()
         .unwrap_or("")
         .to_string();
     let acknowledged_index: u64 = last_name.trim_start_matches("rename ").parse().unwrap_or(0);
-    let shown_index: u64 = shown.trim_start_matches("rename ").parse().unwrap_or(0);
+    let restored_index: u64 = restored_name
+        .trim_start_matches("rename ")
+        .parse()
+        .unwrap_or(0);
     assert!(
-        shown_index >= acknowledged_index,
-        "the runner shows {shown:?}, older than the acknowledged {last_name:?}"
+        restored_index >= acknowledged_index,
+        "the runner shows {restored_name:?}, older than the acknowledged {last_name:?}"
     );
     restarted.kill().expect("SIGKILL sent");
     restarted.wait().expect("child reaped");

@@ -486,8 +486,8 @@ async fn zero_timings_finish_at_once() {
             .status,
         200
     );
-    let gone = client
+    let after_teardown = client
         .rest("GET", RUNNER, emulator.admin_token(), None)
         .await;
-    assert_eq!(gone.status, 404);
+    assert_eq!(after_teardown.status, 404);
 }

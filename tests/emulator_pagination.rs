@@ -40,7 +40,7 @@ async fn create_templates(
     ids
 }
 
-/// One page: the ids of its items and its next page token.
+/// Fetches one page and returns the ids of its items and its next page token.
 async fn page(client: &TestClient, token: &str, list: &str, query: &str) -> (Vec<String>, String) {
     let reply = client
         .rest("GET", &format!("{list}?{query}"), token, None)

@@ -23,7 +23,7 @@ use crate::v1beta2::{
 };
 use crate::wkt::Timestamp;
 
-/// What a call runs with besides the state.
+/// The inputs of a call besides the state.
 pub(crate) struct Context<'a> {
     pub(crate) now: SystemTime,
     pub(crate) config: &'a EmulatorConfig,
@@ -176,7 +176,7 @@ fn find_template<'a>(
         })
 }
 
-/// The canonical lowercase form of a UUID; other ids pass unchanged.
+/// Returns the canonical lowercase form of a UUID. Other ids pass unchanged.
 fn normalize_uuid(id: &str) -> String {
     match Uuid::parse_str(id) {
         Ok(uuid) => uuid.hyphenated().to_string(),
@@ -198,11 +198,11 @@ fn create_template(
     if !violations.is_empty() {
         return Err(ApiError::invalid(violations));
     }
-    let taken = state.templates.values().any(|record| {
+    let name_in_use = state.templates.values().any(|record| {
         record.organization == cx.organization
             && record.template.display_name == template.display_name
     });
-    if taken {
+    if name_in_use {
         return Err(ApiError::already_exists(
             reason::PROFILE_ALREADY_EXISTS,
             format!(
@@ -336,7 +336,7 @@ fn runner_id_of(runner: &Runner) -> &str {
         .map_or("", |identity| identity.runner_id.as_str())
 }
 
-/// Whether a runner belongs to the caller and has not finished teardown.
+/// Returns whether a runner belongs to the caller and has not finished teardown.
 fn is_live(record: &RunnerRecord, cx: &Context<'_>) -> bool {
     record.organization == cx.organization
         && !lifecycle::is_gone(record, cx.now, &cx.config.timings)
@@ -500,7 +500,7 @@ fn short_hash(value: &Value) -> String {
         .collect()
 }
 
-/// A new revision of `runner`'s current configuration.
+/// Builds a new revision of `runner`'s current configuration.
 fn revision(
     templates: &BTreeMap<String, TemplateRecord>,
     runner: &Runner,
@@ -534,7 +534,7 @@ fn revision(
     }
 }
 
-/// The failure an install on `cluster` ends in, if the cluster is unhealthy.
+/// Returns the failure an install on `cluster` ends in, if the cluster is unhealthy.
 fn cluster_failure(cluster: Option<&ClusterConfig>, at: SystemTime) -> Option<InstallFailure> {
     let (reason, message) = match cluster {
         None => (
@@ -771,7 +771,7 @@ fn check_immutable_identity(
     .collect()
 }
 
-/// The parts of a runner whose change starts a new revision.
+/// Returns the parts of a runner whose change starts a new revision.
 fn configuration(
     runner: &Runner,
 ) -> (

@@ -19,12 +19,12 @@ struct ClockInner {
 }
 
 impl Clock {
-    /// A clock that follows the system time.
+    /// Creates a clock that follows the system time.
     pub(crate) fn system() -> Self {
         Self::new(None)
     }
 
-    /// A clock that stands still at `start` until [`Clock::advance`] moves it.
+    /// Creates a clock frozen at `start` until [`Clock::advance`] moves it.
     pub(crate) fn manual(start: SystemTime) -> Self {
         Self::new(Some(start))
     }
@@ -51,7 +51,7 @@ impl Clock {
         *offset = offset.saturating_add(by);
     }
 
-    /// Whether the clock stands still between calls to `advance`.
+    /// Returns whether the clock stays frozen between calls to `advance`.
     pub(crate) fn is_manual(&self) -> bool {
         self.inner.manual_start.is_some()
     }

@@ -1,9 +1,9 @@
 //! Request decoding and response encoding for the JSON and binary codecs.
 //!
-//! JSON goes through the generated proto3 JSON serde of the messages, with
-//! three steps the emulator does itself so its wire form is exact: the update
-//! mask (one comma-separated string) is read here, timestamps are checked and
-//! written as RFC 3339, and runners always carry `installStatus` and
+//! JSON goes through the generated proto3 JSON serde of the messages, plus
+//! three steps the emulator does itself so its wire form is exact. It reads
+//! the update mask (one comma-separated string) here. It checks timestamps
+//! and writes them as RFC 3339. Runners always carry `installStatus` and
 //! `connectionStatus`, which proto3 JSON would omit when they are zero.
 
 use std::sync::OnceLock;
@@ -295,7 +295,7 @@ fn visit_runner_timestamps(runner: &mut Value, prefix: &str, visit: &mut Timesta
     });
 }
 
-/// Whether the `Timestamp` serde reads and writes RFC 3339 text. When it does
+/// Returns whether the `Timestamp` serde reads and writes RFC 3339 text. When it does
 /// not, the emulator converts between the text and the serde's object form.
 fn timestamps_are_text() -> bool {
     static TEXT: OnceLock<bool> = OnceLock::new();
@@ -365,7 +365,7 @@ pub(crate) fn encode_reply(reply: &Reply, codec: Codec) -> Vec<u8> {
     }
 }
 
-/// The proto3 JSON form of a response, with RFC 3339 timestamps and statuses.
+/// Builds the proto3 JSON form of a response, with RFC 3339 timestamps and statuses.
 pub(crate) fn reply_json(reply: &Reply) -> Value {
     match reply {
         Reply::Template(template) => template_json(template),

@@ -2,8 +2,24 @@
 //! fast runners move through their lifecycle and which faults to inject.
 //!
 //! Every field has a default, so an empty JSON or YAML document is a valid
-//! configuration. Durations are written as text (`"1s"`, `"250ms"`, `"2m"`) or
-//! as a number of seconds.
+//! configuration. A list that is given (`tokens`, `clusters`) replaces the
+//! default list. Durations are written as text (`"1s"`, `"250ms"`, `"2m"`) or
+//! as a number of seconds. In YAML:
+//!
+//! ```yaml
+//! tokens:
+//!   - {token: admin-token, organization: org-example, role: admin}
+//!   - {token: user-token, organization: org-example, role: user}
+//! clusters:
+//!   - {id: cl-lab-west-09b, name: lab-west-cks, zone: US-WEST-09B, extra_zones: [US-WEST-09C]}
+//!   - {id: cl-east-01a, name: cks-east-01a-offline, zone: US-EAST-01A, status: unreachable}
+//! timings: {pending: 1s, provisioning: 2s, deleting: 1s, rollout: 3s, liveness_window: 10s}
+//! faults:
+//!   GetRunner: {unavailable_ratio: 0.2, retry_delay: 500ms, delay: 50ms}
+//! fault_seed: 7
+//! state_path: /var/lib/cwsandbox-emulator/state.json
+//! max_body_bytes: 1048576
+//! ```
 
 use std::collections::{BTreeMap, HashSet};
 use std::io;
@@ -28,7 +44,7 @@ pub struct EmulatorConfig {
     pub faults: BTreeMap<String, Fault>,
     /// Seed of the random choices of fault injection; `None` seeds from the OS.
     pub fault_seed: Option<u64>,
-    /// File that holds the state across restarts; `None` keeps it in memory only.
+    /// File that keeps the state across restarts; `None` keeps it in memory only.
     pub state_path: Option<PathBuf>,
     /// Maximum size of a request body in bytes, after decompression.
     pub max_body_bytes: usize,
@@ -79,9 +95,9 @@ impl Default for EmulatorConfig {
 pub struct TokenConfig {
     /// The secret sent as `Authorization: Bearer <token>`.
     pub token: String,
-    /// Organization whose resources the token sees.
+    /// Organization whose resources the token may access.
     pub organization: String,
-    /// What the token may do.
+    /// IAM role of the token.
     pub role: Role,
 }
 
@@ -111,13 +127,13 @@ pub struct ClusterConfig {
     /// `zone` and these, compared case-insensitively.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub extra_zones: Vec<String>,
-    /// How installs on the cluster end.
+    /// Health of the cluster, which decides how installs on it end.
     #[serde(default)]
     pub status: ClusterStatus,
 }
 
 impl ClusterConfig {
-    /// Whether a runner in `zone` may run on this cluster.
+    /// Returns whether a runner in `zone` may run on this cluster.
     pub fn serves_zone(&self, zone: &str) -> bool {
         self.zone.eq_ignore_ascii_case(zone)
             || self
@@ -442,6 +458,42 @@ mod tests {
         let config: EmulatorConfig = serde_json::from_str("{}").expect("empty config parses");
         assert_eq!(config, EmulatorConfig::default());
         assert!(config.validate().is_ok());
+    }
+
+    #[test]
+    fn full_document_parses() {
+        let config: EmulatorConfig = serde_json::from_str(
+            r#"{
+                "tokens": [{"token": "t", "organization": "o", "role": "SANDBOX_USER"}],
+                "clusters": [{"id": "c", "name": "n", "zone": "US-EAST-04A", "status": "insufficient_capacity"}],
+                "timings": {"pending": "0s", "liveness_window": "30s"},
+                "faults": {"GetRunner": {"unavailable_ratio": 0.25, "retry_delay": "500ms", "delay": 0.05}},
+                "fault_seed": 7,
+                "state_path": "/tmp/state.json",
+                "max_body_bytes": 2048,
+                "read_timeout": "2s",
+                "manual_clock": true,
+                "release_versions": {"stable": "2.0.0", "rapid": "2.1.0"}
+            }"#,
+        )
+        .expect("full config parses");
+        assert!(config.validate().is_ok());
+        assert_eq!(config.tokens[0].role, Role::User);
+        assert_eq!(
+            config.clusters[0].status,
+            ClusterStatus::InsufficientCapacity
+        );
+        assert_eq!(config.timings.liveness_window, Duration::from_secs(30));
+        assert_eq!(
+            config.timings.provisioning,
+            Duration::from_secs(2),
+            "unset timings keep defaults"
+        );
+        assert_eq!(config.faults["GetRunner"].delay, Duration::from_millis(50));
+        assert!(
+            serde_json::from_str::<EmulatorConfig>(r#"{"token": []}"#).is_err(),
+            "unknown keys fail"
+        );
     }
 
     #[test]

@@ -52,7 +52,7 @@ pub(crate) mod reason {
 pub(crate) struct Violation {
     /// Path of the field in proto names: `runner.profile_bindings[1].profile_template_id`.
     pub(crate) field: String,
-    /// What is wrong and how to fix it.
+    /// The problem and how to fix it.
     pub(crate) description: String,
     /// The `ErrorInfo` reason the violation implies when it is the first one.
     pub(crate) reason: &'static str,
@@ -136,7 +136,7 @@ impl ApiError {
         }))
     }
 
-    /// An INVALID_ARGUMENT error listing `violations`. The message and the
+    /// Creates an INVALID_ARGUMENT error listing `violations`. The message and the
     /// reason come from the first violation.
     pub(crate) fn invalid(violations: Vec<Violation>) -> Self {
         let (message, reason) = match violations.as_slice() {
@@ -188,7 +188,7 @@ impl ApiError {
         self
     }
 
-    /// The HTTP status of the response.
+    /// Returns the HTTP status of the response.
     pub(crate) fn status(&self) -> StatusCode {
         self.http_status.unwrap_or_else(|| http_status(self.code))
     }
@@ -230,7 +230,7 @@ impl ApiError {
         })
     }
 
-    /// The `google.rpc.Status` JSON body of a REST error response.
+    /// Encodes the `google.rpc.Status` JSON body of a REST error response.
     pub(crate) fn rest_body(&self) -> Vec<u8> {
         let mut details = vec![any_json(
             "google.rpc.ErrorInfo",
@@ -251,7 +251,7 @@ impl ApiError {
         serde_json::to_vec(&body).unwrap_or_default()
     }
 
-    /// The Connect error body: code name, message and binary details in base64.
+    /// Encodes the Connect error body: code name, message and binary details in base64.
     pub(crate) fn connect_body(&self) -> Vec<u8> {
         let mut details = vec![connect_detail("google.rpc.ErrorInfo", &self.error_info())];
         if let Some(bad_request) = self.bad_request() {
@@ -275,7 +275,7 @@ fn to_json<T: serde::Serialize>(message: &T) -> Value {
     serde_json::to_value(message).unwrap_or_else(|_| Value::Object(Map::new()))
 }
 
-/// The JSON form of `google.protobuf.Any`: `@type` followed by the message's fields.
+/// Builds the JSON form of `google.protobuf.Any`: `@type` followed by the message's fields.
 fn any_json(full_name: &str, fields: Value) -> Value {
     let mut object = Map::new();
     object.insert(

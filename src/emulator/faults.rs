@@ -10,7 +10,7 @@ use rand::{Rng, SeedableRng};
 use super::config::Fault;
 use super::routes::Method;
 
-/// What to do with one call.
+/// The fault decision for one call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct FaultDecision {
     pub(crate) delay: Duration,

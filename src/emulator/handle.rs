@@ -26,7 +26,7 @@ impl Emulator {
         Self::builder().start().await
     }
 
-    /// A builder that starts from the default configuration.
+    /// Creates a builder that starts from the default configuration.
     pub fn builder() -> EmulatorBuilder {
         EmulatorBuilder {
             config: EmulatorConfig::default(),
@@ -168,22 +168,22 @@ pub struct EmulatorHandle {
 }
 
 impl EmulatorHandle {
-    /// The address the emulator listens on.
+    /// Returns the address the emulator listens on.
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }
 
-    /// `http://<addr>`, the base of both the REST paths and the Connect procedures.
+    /// Returns `http://<addr>`, the base of both the REST paths and the Connect procedures.
     pub fn base_url(&self) -> String {
         format!("http://{}", self.addr)
     }
 
-    /// The first admin token of the configuration, or `""` when there is none.
+    /// Returns the first admin token of the configuration, or `""` when there is none.
     pub fn admin_token(&self) -> &str {
         self.first_token(Role::Admin)
     }
 
-    /// The first user token of the configuration, or `""` when there is none.
+    /// Returns the first user token of the configuration, or `""` when there is none.
     pub fn user_token(&self) -> &str {
         self.first_token(Role::User)
     }
@@ -196,17 +196,17 @@ impl EmulatorHandle {
             .map_or("", |token| token.token.as_str())
     }
 
-    /// The configuration the emulator runs with.
+    /// Returns the configuration the emulator runs with.
     pub fn config(&self) -> &EmulatorConfig {
         self.service.config()
     }
 
-    /// The request handler, for calls that bypass the socket.
+    /// Returns the request handler, for calls that bypass the socket.
     pub fn service(&self) -> &EmulatorService {
         &self.service
     }
 
-    /// The emulator's current time.
+    /// Returns the emulator's current time.
     pub fn now(&self) -> SystemTime {
         self.service.clock().now()
     }

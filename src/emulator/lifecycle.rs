@@ -18,14 +18,14 @@ pub(crate) fn ready_at(record: &RunnerRecord, timings: &Timings) -> SystemTime {
     record.install_started_at + timings.pending + timings.provisioning
 }
 
-/// Whether teardown has ended, so the runner no longer exists.
+/// Returns whether teardown has ended, so the runner no longer exists.
 pub(crate) fn is_gone(record: &RunnerRecord, now: SystemTime, timings: &Timings) -> bool {
     record
         .deleted_at
         .is_some_and(|deleted| now >= deleted + timings.deleting)
 }
 
-/// Whether the runner is being deleted.
+/// Returns whether the runner is being deleted.
 pub(crate) fn is_deleting(record: &RunnerRecord, now: SystemTime) -> bool {
     record.deleted_at.is_some_and(|deleted| now >= deleted)
 }
@@ -58,7 +58,7 @@ pub(crate) fn install_status(
     }
 }
 
-/// The end of the runner's active life: now, or the failure or delete before it.
+/// Returns the end of the runner's active life: now, or the failure or delete before it.
 fn end_of_activity(record: &RunnerRecord, now: SystemTime) -> SystemTime {
     let mut end = now;
     if let Some(failed) = failed_at(record, now) {
@@ -70,7 +70,7 @@ fn end_of_activity(record: &RunnerRecord, now: SystemTime) -> SystemTime {
     end
 }
 
-/// The revision running at `now`, or `None` before the first install finished.
+/// Returns the revision running at `now`, or `None` before the first install finished.
 ///
 /// A change made while no revision ran (during the first install or a
 /// retried one) is part of the install. A later change becomes active when
@@ -94,7 +94,7 @@ pub(crate) fn active_revision<'a>(
     }
 }
 
-/// The last heartbeat and the connection status at `now`.
+/// Returns the last heartbeat and the connection status at `now`.
 ///
 /// A runner sends its first heartbeat when its install ends and one every
 /// `heartbeat_interval` after, until heartbeats stop, it fails or it is deleted.
@@ -146,7 +146,7 @@ pub(crate) fn update_available(
     is_newer(versions.get(channel), &record.target.runner_version)
 }
 
-/// The release channel of a runner; unset and unknown values mean STABLE.
+/// Returns the release channel of a runner. Unset and unknown values mean STABLE.
 pub(crate) fn release_channel(runner: &Runner) -> ReleaseChannel {
     runner
         .managed_spec
@@ -155,7 +155,7 @@ pub(crate) fn release_channel(runner: &Runner) -> ReleaseChannel {
         .unwrap_or(ReleaseChannel::Unspecified)
 }
 
-/// The runner as a response shows it at `now`: configuration plus derived status.
+/// Renders the runner as a response shows it at `now`: configuration plus derived status.
 pub(crate) fn render(
     record: &RunnerRecord,
     now: SystemTime,
@@ -236,7 +236,7 @@ fn install_error(failure: &super::state::InstallFailure) -> RunnerInstallError {
     }
 }
 
-/// The deployment the control plane renders for a runner's configuration.
+/// Renders the deployment the control plane makes of a runner's configuration.
 pub(crate) fn deployment_spec(
     runner: &Runner,
     runner_version: &str,

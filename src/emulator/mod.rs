@@ -30,7 +30,7 @@
 //!   `other-admin-token` of `org-other`.
 //! - Clusters come from [`EmulatorConfig::clusters`]. A runner's zone must be
 //!   the cluster's `zone` or one of its `extra_zones`, on create and on a zone
-//!   update alike; the default `lab-west-cks` spans `US-WEST-09B` and
+//!   update alike. The default `lab-west-cks` spans `US-WEST-09B` and
 //!   `US-WEST-09C`. A cluster's `status` decides whether installs on it end
 //!   READY or FAILED.
 //! - A runner keeps its runner id and its cluster while it is DELETING, so a

@@ -16,7 +16,7 @@ use super::error::{ApiError, Violation, reason};
 const TAG_LEN: usize = 16;
 const FORMAT_VERSION: u8 = 1;
 
-/// Which list a token belongs to.
+/// The list a token belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum ListKind {
     ProfileTemplates = 1,

@@ -73,7 +73,7 @@ impl Method {
     }
 }
 
-/// Where a REST request goes: the method and the `{id}` path variable, if any.
+/// The target of a REST request: the method and the `{id}` path variable, if any.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct RestRoute {
     pub(crate) method: Method,
@@ -157,7 +157,7 @@ pub(crate) fn match_rest(http_method: &HttpMethod, path: &str) -> RestMatch {
     }
 }
 
-/// Percent-decodes one path segment; `None` when it is not UTF-8 or holds a `/`.
+/// Percent-decodes one path segment; `None` when it is not UTF-8 or contains a `/`.
 fn decode_segment(segment: &str) -> Option<String> {
     let decoded = percent_decode_str(segment).decode_utf8().ok()?;
     if decoded.contains('/') {
@@ -192,7 +192,7 @@ pub(crate) fn match_connect(path: &str) -> ConnectMatch {
     }
 }
 
-/// Whether a path looks like `/<package>.<Service>/<Method>`.
+/// Returns whether a path looks like `/<package>.<Service>/<Method>`.
 pub(crate) fn is_connect_shaped(path: &str) -> bool {
     let Some(rest) = path.strip_prefix('/') else {
         return false;

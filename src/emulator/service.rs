@@ -1,11 +1,11 @@
 //! Request handling as a plain async function from `Request<Bytes>` to
 //! `Response<Bytes>`, so tests and fuzzers can call it without sockets.
 //!
-//! One request goes through: header and body limits, routing (Connect
-//! procedure or REST path), protocol checks and decompression,
-//! authentication and role check, fault injection, decoding, the call itself
-//! (with a durable save before a mutation is acknowledged), encoding and
-//! optional gzip of the response.
+//! A request passes these steps in order: header and body limits, routing
+//! (Connect procedure or REST path), protocol checks and decompression,
+//! authentication and role check, fault injection and decoding. Then the call
+//! runs, and a mutation is saved durably before it is acknowledged. Last, the
+//! response is encoded and gzip-compressed when the client accepts it.
 
 use std::io::{self, Read as _, Write as _};
 use std::net::SocketAddr;
@@ -136,7 +136,7 @@ impl EmulatorService {
         })
     }
 
-    /// The configuration the handler runs with.
+    /// Returns the configuration the handler runs with.
     pub fn config(&self) -> &EmulatorConfig {
         &self.shared.config
     }
@@ -148,6 +148,10 @@ impl EmulatorService {
         let form = form_of(parts.uri.path());
         let (method, outcome) = self.process(&parts, body, form).await;
         let method_name = method.map_or("-", Method::name);
+        let code = match &outcome {
+            Ok(_) => Code::Ok,
+            Err(error) => error.code,
+        };
         let response = match outcome {
             Ok((codec, reply)) => self.success(&parts, codec, &reply),
             Err(error) => {
@@ -167,6 +171,7 @@ impl EmulatorService {
             http_method = %parts.method,
             path = parts.uri.path(),
             status = response.status().as_u16(),
+            code = code.as_str_name(),
             elapsed_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
             peer = ?peer.remote_addr,
             "request handled"
@@ -174,8 +179,8 @@ impl EmulatorService {
         response
     }
 
-    /// The error response for a request that failed before `handle`, such as
-    /// a body over the size limit.
+    /// Builds the error response for a request that failed before `handle`,
+    /// such as one whose body is over the size limit.
     pub(crate) fn reject(&self, parts: &request::Parts, error: &ApiError) -> Response<Bytes> {
         tracing::info!(
             path = parts.uri.path(),
@@ -583,7 +588,7 @@ fn error_response(form: Form, error: &ApiError) -> Response<Bytes> {
     response
 }
 
-/// The error for a request body over `limit` bytes.
+/// Builds the error for a request body over `limit` bytes.
 pub(crate) fn body_too_large(limit: usize) -> ApiError {
     ApiError::new(
         Code::ResourceExhausted,
@@ -654,7 +659,7 @@ fn connect_timeout(headers: &HeaderMap) -> Result<Option<Duration>, ApiError> {
     Ok(text.parse::<u64>().ok().map(Duration::from_millis))
 }
 
-/// The codec of a Connect POST, from its Content-Type.
+/// Picks the codec of a Connect POST from its Content-Type.
 fn connect_codec(headers: &HeaderMap) -> Result<Codec, ApiError> {
     let content_type = header_text(headers, header::CONTENT_TYPE).unwrap_or_default();
     let media_type = content_type.split(';').next().unwrap_or("").trim();
@@ -779,7 +784,7 @@ fn gzip(body: &[u8]) -> io::Result<Vec<u8>> {
     encoder.finish()
 }
 
-/// Whether `Accept-Encoding` lists gzip (or `*`) with a non-zero quality.
+/// Returns whether `Accept-Encoding` lists gzip (or `*`) with a non-zero quality.
 fn accepts_gzip(headers: &HeaderMap) -> bool {
     headers
         .get_all(header::ACCEPT_ENCODING)
@@ -869,7 +874,7 @@ fn decode_rest(prepared: &Prepared, max_depth: usize) -> Result<Call, ApiError> 
     Ok(call)
 }
 
-/// The id of a REST request: the path's, which a body may repeat but not contradict.
+/// Returns the id of a REST request: the path's, which a body may repeat but not contradict.
 fn merge_path_id(body_id: &str, path_id: &str, field: &str) -> Result<String, ApiError> {
     if !body_id.is_empty() && body_id != path_id {
         return Err(ApiError::invalid(vec![Violation::new(

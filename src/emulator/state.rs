@@ -63,8 +63,8 @@ pub(crate) struct Revision {
     pub(crate) started_at: SystemTime,
 }
 
-/// Why and when an install fails. `at` may lie in the future: a runner on an
-/// unhealthy cluster fails when its provisioning would have ended.
+/// The cause and time of an install failure. `at` may lie in the future: a
+/// runner on an unhealthy cluster fails when its provisioning would have ended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct InstallFailure {
     /// A `RunnerInstallErrorReason` value.

@@ -188,11 +188,11 @@ fn json_kind(value: &Value) -> &'static str {
 fn reject_unknown_keys(
     object: &Map<String, Value>,
     known: &[&str],
-    what: &str,
+    subject: &str,
 ) -> Result<(), String> {
     match object.keys().find(|key| !known.contains(&key.as_str())) {
         Some(key) => Err(format!(
-            "{what} has unknown key {key:?}; allowed keys: {}",
+            "{subject} has unknown key {key:?}; allowed keys: {}",
             known.join(", ")
         )),
         None => Ok(()),
@@ -294,7 +294,7 @@ fn egress_mode(name: &str, mode: &Value) -> Result<(), String> {
     }
 }
 
-/// Whether `text` is an IPv4 or IPv6 network such as `198.51.100.0/24`.
+/// Returns whether `text` is an IPv4 or IPv6 network such as `198.51.100.0/24`.
 pub(crate) fn is_valid_cidr(text: &str) -> bool {
     let Some((address, prefix)) = text.split_once('/') else {
         return false;
@@ -317,7 +317,7 @@ fn check_quantity(field: &str, value: &str, out: &mut Vec<Violation>) {
     }
 }
 
-/// Whether `text` is a non-negative Kubernetes quantity: a decimal number with
+/// Returns whether `text` is a non-negative Kubernetes quantity: a decimal number with
 /// an optional binary (`Ki`..`Ei`), decimal (`n`..`E`) or exponent suffix.
 pub(crate) fn is_valid_quantity(text: &str) -> bool {
     let text = text.strip_prefix('+').unwrap_or(text);

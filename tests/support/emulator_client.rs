@@ -25,7 +25,7 @@ pub(crate) struct Reply {
 }
 
 impl Reply {
-    /// The body as JSON; panics with the body text when it is not JSON.
+    /// Parses the body as JSON; panics with the body text when it is not JSON.
     pub(crate) fn json(&self) -> Value {
         serde_json::from_slice(&self.body).unwrap_or_else(|error| {
             panic!(
@@ -40,7 +40,7 @@ impl Reply {
         self.headers.get(name).and_then(|value| value.to_str().ok())
     }
 
-    /// The `google.rpc.ErrorInfo` of a REST error body.
+    /// Returns the `google.rpc.ErrorInfo` of a REST error body.
     pub(crate) fn error_info(&self) -> Value {
         self.rest_detail("type.googleapis.com/google.rpc.ErrorInfo")
             .unwrap_or(Value::Null)
@@ -55,7 +55,7 @@ impl Reply {
             .cloned()
     }
 
-    /// The `(field, description)` pairs of the REST error's BadRequest.
+    /// Returns the `(field, description)` pairs of the REST error's BadRequest.
     pub(crate) fn violations(&self) -> Vec<(String, String)> {
         let Some(bad_request) = self.rest_detail("type.googleapis.com/google.rpc.BadRequest")
         else {
@@ -171,7 +171,7 @@ impl TestClient {
         })
     }
 
-    /// A REST call with an optional JSON body.
+    /// Sends a REST call with an optional JSON body.
     pub(crate) async fn rest(
         &self,
         method: &str,
@@ -188,7 +188,7 @@ impl TestClient {
         self.call(method, path, Some(token), headers, bytes).await
     }
 
-    /// A Connect unary call with the JSON codec.
+    /// Sends a Connect unary call with the JSON codec.
     pub(crate) async fn connect(&self, method: &str, token: &str, body: &Value) -> Reply {
         self.call(
             "POST",
@@ -203,7 +203,7 @@ impl TestClient {
         .await
     }
 
-    /// A Connect unary call with the binary codec.
+    /// Sends a Connect unary call with the binary codec.
     pub(crate) async fn connect_proto(&self, method: &str, token: &str, body: Vec<u8>) -> Reply {
         self.call(
             "POST",
@@ -219,7 +219,7 @@ impl TestClient {
     }
 }
 
-/// An emulator whose lifecycle steps take no time, on a frozen clock.
+/// Starts an emulator whose lifecycle steps take no time, on a frozen clock.
 pub(crate) async fn start_instant() -> EmulatorHandle {
     Emulator::builder()
         .timings(Timings::instant())
@@ -229,7 +229,7 @@ pub(crate) async fn start_instant() -> EmulatorHandle {
         .expect("emulator starts")
 }
 
-/// An emulator with the default timings on a frozen clock.
+/// Starts an emulator with the default timings on a frozen clock.
 pub(crate) async fn start_manual() -> EmulatorHandle {
     Emulator::builder()
         .manual_clock()
