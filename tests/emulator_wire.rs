@@ -833,3 +833,121 @@ async fn handler_runs_without_sockets() {
         413
     );
 }
+
+/// Field names of the API's requests, so random bodies reach the validation code.
+const FIELD_NAMES: [&str; 24] = [
+    "runner",
+    "profileTemplate",
+    "runnerId",
+    "id",
+    "identity",
+    "zone",
+    "clusterName",
+    "clusterId",
+    "managedSpec",
+    "releaseChannel",
+    "maintenancePolicy",
+    "windows",
+    "cron",
+    "durationSeconds",
+    "exclusions",
+    "startTime",
+    "overrides",
+    "scaling",
+    "profileBindings",
+    "profileTemplateId",
+    "isDefault",
+    "updateMask",
+    "spec",
+    "networkConfigJson",
+];
+
+fn json_strategy() -> impl proptest::strategy::Strategy<Value = Value> {
+    use proptest::prelude::*;
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(|n| json!(n)),
+        "[a-zA-Z0-9:.,{}\"-]{0,24}".prop_map(Value::String),
+        Just(json!("US-EAST-04A")),
+        Just(json!("2026-12-20T00:00:00Z")),
+    ];
+    leaf.prop_recursive(6, 64, 6, |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+            proptest::collection::vec(
+                (proptest::sample::select(FIELD_NAMES.to_vec()), inner),
+                0..6
+            )
+            .prop_map(|fields| {
+                Value::Object(
+                    fields
+                        .into_iter()
+                        .map(|(k, v)| (k.to_string(), v))
+                        .collect(),
+                )
+            }),
+        ]
+    })
+}
+
+#[test]
+fn handler_survives_arbitrary_requests() {
+    use proptest::prelude::*;
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let service = Emulator::builder()
+        .timings(Timings::instant())
+        .build_service()
+        .expect("service builds");
+    let targets = [
+        ("POST", format!("{CONNECT}CreateManagedRunner")),
+        ("POST", format!("{CONNECT}UpdateManagedRunner")),
+        ("POST", format!("{CONNECT}CreateProfileTemplate")),
+        ("POST", format!("{CONNECT}ListManagedRunners")),
+        (
+            "GET",
+            format!("{CONNECT}GetRunner?encoding=json&message=%7B%7D"),
+        ),
+        ("POST", "/v1beta2/sandbox/managed-runners".to_string()),
+        ("PATCH", "/v1beta2/sandbox/managed-runners/lab".to_string()),
+        ("POST", "/v1beta2/sandbox/profile-templates".to_string()),
+        (
+            "GET",
+            "/v1beta2/sandbox/profile-templates?pageSize=3&pageToken=AAAA".to_string(),
+        ),
+    ];
+    let bodies = prop_oneof![
+        json_strategy().prop_map(|value| value.to_string().into_bytes()),
+        proptest::collection::vec(any::<u8>(), 0..512),
+    ];
+    let content_types =
+        proptest::sample::select(vec!["application/json", "application/proto", "text/plain"]);
+    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig::with_cases(512));
+    runner
+        .run(
+            &(0..targets.len(), bodies, content_types),
+            |(target, body, content_type)| {
+                let (method, path) = &targets[target];
+                let request = http::Request::builder()
+                    .method(*method)
+                    .uri(path)
+                    .header("authorization", "Bearer admin-token")
+                    .header("content-type", content_type)
+                    .body(Bytes::from(body))
+                    .expect("request");
+                let response = runtime.block_on(service.handle(request, PeerInfo::default()));
+                let status = response.status().as_u16();
+                prop_assert!(
+                    [200, 400, 404, 409, 415].contains(&status),
+                    "status {status}"
+                );
+                if status != 200 {
+                    let body: Value =
+                        serde_json::from_slice(response.body()).expect("JSON error body");
+                    prop_assert!(body.get("code").is_some());
+                }
+                Ok(())
+            },
+        )
+        .expect("no request breaks the handler");
+}

@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime};
 
 use super::config::{EmulatorConfig, Timings};
 use super::state::{ChannelVersions, Revision, RunnerRecord, is_newer};
-use super::timefmt::timestamp;
+use super::timefmt::{add, timestamp};
 use crate::v1beta2::{
     ManagementMode, ReleaseChannel, Runner, RunnerConnectionStatus, RunnerDeploymentSpec,
     RunnerInstallError, RunnerInstallErrorReason, RunnerInstallStatus, RunnerResourceRequirements,
@@ -15,14 +15,17 @@ use crate::v1beta2::{
 
 /// Time at which the current install reaches READY, unless it fails first.
 pub(crate) fn ready_at(record: &RunnerRecord, timings: &Timings) -> SystemTime {
-    record.install_started_at + timings.pending + timings.provisioning
+    add(
+        add(record.install_started_at, timings.pending),
+        timings.provisioning,
+    )
 }
 
 /// Returns whether teardown has ended, so the runner no longer exists.
 pub(crate) fn is_gone(record: &RunnerRecord, now: SystemTime, timings: &Timings) -> bool {
     record
         .deleted_at
-        .is_some_and(|deleted| now >= deleted + timings.deleting)
+        .is_some_and(|deleted| now >= add(deleted, timings.deleting))
 }
 
 /// Returns whether the runner is being deleted.
@@ -49,7 +52,7 @@ pub(crate) fn install_status(
         RunnerInstallStatus::Deleting
     } else if failed_at(record, now).is_some() {
         RunnerInstallStatus::Failed
-    } else if now < record.install_started_at + timings.pending {
+    } else if now < add(record.install_started_at, timings.pending) {
         RunnerInstallStatus::Pending
     } else if now < ready_at(record, timings) {
         RunnerInstallStatus::Provisioning
@@ -87,7 +90,7 @@ pub(crate) fn active_revision<'a>(
         return None;
     }
     let part_of_install = record.target.started_at < ready || record.previous.is_none();
-    if part_of_install || end >= record.target.started_at + timings.rollout {
+    if part_of_install || end >= add(record.target.started_at, timings.rollout) {
         Some(&record.target)
     } else {
         record.previous.as_ref()
@@ -122,7 +125,10 @@ pub(crate) fn heartbeat(
     } else {
         let beats = elapsed.as_nanos() / timings.heartbeat_interval.as_nanos();
         let since_ready = timings.heartbeat_interval.as_nanos() * beats;
-        ready + Duration::from_nanos(u64::try_from(since_ready).unwrap_or(u64::MAX))
+        add(
+            ready,
+            Duration::from_nanos(u64::try_from(since_ready).unwrap_or(u64::MAX)),
+        )
     };
     let silence = now.duration_since(last).unwrap_or_default();
     let status = if silence <= timings.liveness_window {

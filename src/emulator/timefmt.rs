@@ -13,6 +13,20 @@ const MIN_SECONDS: i64 = -62_135_596_800;
 /// Seconds from the Unix epoch to 9999-12-31T23:59:59Z.
 const MAX_SECONDS: i64 = 253_402_300_799;
 
+/// Adds `duration` to `time`, saturating at 9999-12-31T23:59:59Z instead of
+/// overflowing, so large configured durations cannot panic.
+pub(crate) fn add(time: SystemTime, duration: Duration) -> SystemTime {
+    let limit = UNIX_EPOCH + Duration::from_secs(MAX_SECONDS.unsigned_abs());
+    time.checked_add(duration)
+        .map_or(limit, |sum| sum.min(limit))
+}
+
+/// Returns whether a timestamp lies in 0001-01-01..=9999-12-31 with nanos in 0..1e9.
+pub(crate) fn is_valid_timestamp(timestamp: &Timestamp) -> bool {
+    (MIN_SECONDS..=MAX_SECONDS).contains(&timestamp.seconds)
+        && (0..1_000_000_000).contains(&timestamp.nanos)
+}
+
 /// Converts a `SystemTime` into a `Timestamp`, clamping times before the epoch to it.
 pub(crate) fn timestamp(time: SystemTime) -> Timestamp {
     let since = time.duration_since(UNIX_EPOCH).unwrap_or_default();
@@ -61,7 +75,12 @@ fn fraction(nanos: i32) -> String {
 pub(crate) fn parse_rfc3339(text: &str) -> Result<(i64, i32), String> {
     let bytes = text.as_bytes();
     let invalid = || format!("{text:?} is not an RFC 3339 timestamp such as 2026-12-20T00:00:00Z");
-    if bytes.len() < 20 || bytes[4] != b'-' || bytes[7] != b'-' || bytes[13] != b':' {
+    if !text.is_ascii()
+        || bytes.len() < 20
+        || bytes[4] != b'-'
+        || bytes[7] != b'-'
+        || bytes[13] != b':'
+    {
         return Err(invalid());
     }
     if !matches!(bytes[10], b'T' | b't') || bytes[16] != b':' {
@@ -195,6 +214,7 @@ mod tests {
     fn rfc3339_rejects_malformed() {
         for text in [
             "",
+            "2026-12-2\u{e9}T00:00:00Z",
             "2026-12-20",
             "2026-12-20T00:00:00",
             "2026-13-01T00:00:00Z",

@@ -9,6 +9,7 @@ use std::net::IpAddr;
 use serde_json::{Map, Value};
 
 use super::error::{Violation, reason};
+use super::timefmt::is_valid_timestamp;
 use crate::v1beta2::{
     MaintenancePolicy, ManagedRunnerSpec, ProfileSpec, ProfileTemplate, ReleaseChannel, Runner,
     RunnerDeploymentOverrides, RunnerProfileBinding,
@@ -495,6 +496,14 @@ fn maintenance_policy(policy: &MaintenancePolicy, out: &mut Vec<Violation>) {
     for (index, exclusion) in policy.exclusions.iter().enumerate() {
         let field = format!("{prefix}.exclusions[{index}]");
         match (&exclusion.start_time, &exclusion.end_time) {
+            (Some(start), _) if !is_valid_timestamp(start) => out.push(Violation::new(
+                format!("{field}.start_time"),
+                "is outside 0001-01-01T00:00:00Z..9999-12-31T23:59:59Z",
+            )),
+            (_, Some(end)) if !is_valid_timestamp(end) => out.push(Violation::new(
+                format!("{field}.end_time"),
+                "is outside 0001-01-01T00:00:00Z..9999-12-31T23:59:59Z",
+            )),
             (Some(start), Some(end)) => {
                 if (end.seconds, end.nanos) <= (start.seconds, start.nanos) {
                     out.push(Violation::new(
