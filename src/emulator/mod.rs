@@ -45,6 +45,8 @@
 //!   template; `displayName` is not one.
 //! - Without a mask, message fields apply when present and booleans only
 //!   when true.
+//! - Changing the release channel keeps the runner's version; apply-update
+//!   moves it once the channel has a newer one.
 //! - Page tokens are sealed with a key drawn at start, so they do not survive
 //!   a restart.
 

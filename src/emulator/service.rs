@@ -432,6 +432,9 @@ impl EmulatorService {
 
     /// Applies `change` to a copy of the state, saves the copy durably, then
     /// makes it the state. A failed change or save leaves the state as it was.
+    // NOTE: the save (write, fsync, rename, fsync) runs on the async worker
+    // while the lock is held, so writes are serialized and each blocks its
+    // worker for the fsync time; that suits an emulator, not high write rates.
     fn commit<T>(
         &self,
         change: impl FnOnce(&mut State) -> Result<T, ApiError>,
