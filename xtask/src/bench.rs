@@ -182,7 +182,11 @@ pub fn run(repo: &Path, args: &BenchPeersArgs) -> Result<bool> {
         args.seconds,
         if args.no_python { " --no-python" } else { "" }
     );
-    let report = render(&machine, &command, &rows, &criterion_ratios(repo));
+    let criterion = CriterionReport {
+        ratios: criterion_ratios(repo),
+        benchmarks: criterion_results(repo),
+    };
+    let report = render(&machine, &command, &rows, &criterion);
     println!("{report}");
     if let Some(out) = &args.out {
         let path = if out.is_absolute() {
@@ -512,7 +516,77 @@ fn criterion_ratios(repo: &Path) -> Vec<Ratio> {
     out
 }
 
-fn render(machine: &Machine, command: &str, rows: &[Row], decode: &[Ratio]) -> String {
+/// One criterion benchmark's latest result.
+struct CriterionResult {
+    id: String,
+    mean_ns: f64,
+    std_dev_ns: f64,
+}
+
+/// Reads every benchmark result under target/criterion, sorted by id.
+fn criterion_results(repo: &Path) -> Vec<CriterionResult> {
+    let mut results = Vec::new();
+    let mut pending = vec![repo.join("target/criterion")];
+    while let Some(dir) = pending.pop() {
+        let Ok(entries) = fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if !path.is_dir() {
+                continue;
+            }
+            if path.file_name().is_some_and(|name| name == "new") {
+                if let Some(result) = read_criterion_result(&path) {
+                    results.push(result);
+                }
+            } else if path
+                .file_name()
+                .is_none_or(|name| name != "base" && name != "report")
+            {
+                pending.push(path);
+            }
+        }
+    }
+    results.sort_by(|left, right| left.id.cmp(&right.id));
+    results
+}
+
+fn read_criterion_result(dir: &Path) -> Option<CriterionResult> {
+    let read = |name: &str| -> Option<serde_json::Value> {
+        serde_json::from_str(&fs::read_to_string(dir.join(name)).ok()?).ok()
+    };
+    let benchmark = read("benchmark.json")?;
+    let estimates = read("estimates.json")?;
+    let estimate = |name: &str| estimates.get(name)?.get("point_estimate")?.as_f64();
+    Some(CriterionResult {
+        id: benchmark.get("full_id")?.as_str()?.to_string(),
+        mean_ns: estimate("mean")?,
+        std_dev_ns: estimate("std_dev")?,
+    })
+}
+
+fn format_ns(ns: f64) -> String {
+    if ns >= 1_000_000.0 {
+        format!("{:.2} ms", ns / 1_000_000.0)
+    } else if ns >= 1_000.0 {
+        format!("{:.1} us", ns / 1_000.0)
+    } else {
+        format!("{ns:.0} ns")
+    }
+}
+
+/// Criterion's results and the ratios computed from them.
+struct CriterionReport {
+    ratios: Vec<Ratio>,
+    benchmarks: Vec<CriterionResult>,
+}
+
+fn render(machine: &Machine, command: &str, rows: &[Row], criterion: &CriterionReport) -> String {
+    let CriterionReport {
+        ratios: decode,
+        benchmarks,
+    } = criterion;
     let mut text = String::new();
     let _ = writeln!(text, "Command: `{command}`\n");
     let _ = writeln!(
@@ -558,6 +632,23 @@ fn render(machine: &Machine, command: &str, rows: &[Row], decode: &[Ratio]) -> S
             ratio.value,
             if ratio.met { "yes" } else { "no" }
         );
+    }
+    if !benchmarks.is_empty() {
+        let _ = writeln!(
+            text,
+            "\nLatest `cargo bench` results on this machine (criterion mean and standard deviation):\n"
+        );
+        let _ = writeln!(text, "| benchmark | mean | std. dev. |");
+        let _ = writeln!(text, "| --- | ---: | ---: |");
+        for result in benchmarks {
+            let _ = writeln!(
+                text,
+                "| {} | {} | {} |",
+                result.id,
+                format_ns(result.mean_ns),
+                format_ns(result.std_dev_ns)
+            );
+        }
     }
     text
 }
