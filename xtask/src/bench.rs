@@ -2,6 +2,7 @@
 //! crate's client, the connect-node and connect-python clients, and a raw
 //! hyper floor, all against one connect-node server on loopback.
 
+use std::ffi::OsString;
 use std::fmt::Write as _;
 use std::fs;
 use std::io::{BufRead, BufReader};
@@ -87,6 +88,18 @@ struct Measured {
     p50_ms: f64,
     p99_ms: f64,
     peak_rss_bytes: u64,
+    /// User and system CPU time of the client process, from GNU time.
+    #[serde(skip)]
+    cpu_seconds: Option<f64>,
+}
+
+/// Parses GNU time's `%U %S` output: user and system seconds on the last line.
+fn parse_cpu_seconds(text: &str) -> Option<f64> {
+    let line = text.lines().rev().find(|line| !line.trim().is_empty())?;
+    let mut fields = line.split_whitespace().map(str::parse::<f64>);
+    let user = fields.next()?.ok()?;
+    let system = fields.next()?.ok()?;
+    Some(user + system)
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -266,23 +279,24 @@ fn start_server(repo: &Path) -> Result<PeerServer> {
     Ok(server)
 }
 
+/// GNU time, which reports the user and system CPU time of a child process.
+const GNU_TIME: &str = "/usr/bin/time";
+
 fn run_case(repo: &Path, client: &Path, base: &str, case: Case, seconds: f64) -> Result<Measured> {
     let concurrency = case.concurrency.to_string();
     let seconds = seconds.to_string();
-    let mut command = match case.sender {
-        Sender::Ours | Sender::Floor => Command::new(client),
-        Sender::ConnectNode => {
-            let mut command = Command::new("node");
-            command.arg(repo.join("tests/peers/node/bench-client.mjs"));
-            command
-        }
-        Sender::ConnectPython => {
-            let mut command = Command::new(repo.join("tests/peers/python/.venv/bin/python"));
-            command.arg(repo.join("tests/peers/python/bench_client.py"));
-            command
-        }
+    let mut argv: Vec<OsString> = match case.sender {
+        Sender::Ours | Sender::Floor => vec![client.into()],
+        Sender::ConnectNode => vec![
+            "node".into(),
+            repo.join("tests/peers/node/bench-client.mjs").into(),
+        ],
+        Sender::ConnectPython => vec![
+            repo.join("tests/peers/python/.venv/bin/python").into(),
+            repo.join("tests/peers/python/bench_client.py").into(),
+        ],
     };
-    command.args([
+    for arg in [
         "--base",
         base,
         "--rpc",
@@ -291,14 +305,30 @@ fn run_case(repo: &Path, client: &Path, base: &str, case: Case, seconds: f64) ->
         &concurrency,
         "--seconds",
         &seconds,
-    ]);
+    ] {
+        argv.push(arg.into());
+    }
     if case.binary {
-        command.arg("--binary");
+        argv.push("--binary".into());
     }
     if case.sender == Sender::Floor {
-        command.arg("--floor");
+        argv.push("--floor".into());
     }
 
+    // Without GNU time the CPU column stays empty.
+    let cpu_file = tempfile::NamedTempFile::new().context("creating a temporary file")?;
+    let mut command = if Path::new(GNU_TIME).is_file() {
+        let mut command = Command::new(GNU_TIME);
+        command
+            .args(["--format", "%U %S", "--output"])
+            .arg(cpu_file.path())
+            .args(&argv);
+        command
+    } else {
+        let mut command = Command::new(&argv[0]);
+        command.args(&argv[1..]);
+        command
+    };
     let output = command
         .stdin(Stdio::null())
         .output()
@@ -314,13 +344,16 @@ fn run_case(repo: &Path, client: &Path, base: &str, case: Case, seconds: f64) ->
             String::from_utf8_lossy(&output.stderr).trim()
         );
     };
-    let measured: Measured = serde_json::from_str(line).with_context(|| {
+    let mut measured: Measured = serde_json::from_str(line).with_context(|| {
         format!(
             "invalid result line from the {} bench client: {line}",
             case.sender.label()
         )
     })?;
 
+    measured.cpu_seconds = fs::read_to_string(cpu_file.path())
+        .ok()
+        .and_then(|text| parse_cpu_seconds(&text));
     if measured.errors > 0 {
         eprintln!(
             "warning: {} calls of the {} bench client failed: {}",
@@ -591,22 +624,28 @@ fn render(machine: &Machine, command: &str, rows: &[Row], criterion: &CriterionR
     let _ = writeln!(text, "Command: `{command}`\n");
     let _ = writeln!(
         text,
-        "Machine: {} CPUs ({}), {} memory, Linux {}. Load average (1 min) before each run is in the last column.\n",
+        "Machine: {} CPUs ({}), {} memory, Linux {}. Load average (1 min) before each run is in the last column. \
+         CPU ms/call is the client process's user and system time (GNU time, start-up included) over its successful calls.\n",
         machine.cpus, machine.cpu_model, machine.memory, machine.kernel
     );
     let _ = writeln!(
         text,
-        "| RPC | conc. | codec | client | calls/s | p50 ms | p99 ms | peak RSS MiB | errors | load |"
+        "| RPC | conc. | codec | client | calls/s | p50 ms | p99 ms | CPU ms/call | peak RSS MiB | errors | load |"
     );
     let _ = writeln!(
         text,
-        "| --- | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+        "| --- | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
     );
     for row in rows {
         let m = row.measured;
+        // Process start-up is included, which favours long runs.
+        let cpu_per_call = match m.cpu_seconds {
+            Some(cpu) if m.calls > 0 => format!("{:.3}", cpu * 1000.0 / m.calls as f64),
+            _ => "n/a".to_string(),
+        };
         let _ = writeln!(
             text,
-            "| {} | {} | {} | {} | {:.0} | {:.2} | {:.2} | {:.1} | {} | {:.2} |",
+            "| {} | {} | {} | {} | {:.0} | {:.2} | {:.2} | {} | {:.1} | {} | {:.2} |",
             row.case.rpc,
             row.case.concurrency,
             row.case.codec(),
@@ -614,6 +653,7 @@ fn render(machine: &Machine, command: &str, rows: &[Row], criterion: &CriterionR
             m.calls_per_sec,
             m.p50_ms,
             m.p99_ms,
+            cpu_per_call,
             m.peak_rss_bytes as f64 / 1024.0 / 1024.0,
             m.errors,
             row.load_before,
@@ -694,6 +734,17 @@ mod tests {
             text,
             format!("# Title\n\n{SECTION_BEGIN}\nnew\n{SECTION_END}\n\n## After\n")
         );
+    }
+
+    #[test]
+    fn cpu_seconds_sum_user_and_system() {
+        assert_eq!(parse_cpu_seconds("1.25 0.50\n"), Some(1.75));
+        assert_eq!(
+            parse_cpu_seconds("Command exited with non-zero status 1\n0.10 0.20\n"),
+            Some(0.30000000000000004)
+        );
+        assert_eq!(parse_cpu_seconds(""), None);
+        assert_eq!(parse_cpu_seconds("garbage"), None);
     }
 
     #[test]
