@@ -16,7 +16,8 @@ use std::hint::black_box;
 use bytes::Bytes;
 use criterion::{Criterion, criterion_group, criterion_main};
 use cwsandbox_control::connect::{
-    Channel, Code, Codec, Interceptor, MethodDescriptor, Protocol, Status,
+    Channel, Code, Codec, DEFAULT_COMPRESSION_THRESHOLD, Interceptor, MethodDescriptor, Protocol,
+    Status,
 };
 use cwsandbox_control::v1beta2::{
     GetProfileTemplateRequest, ListProfileTemplatesRequest, RunnerManagementServiceClient,
@@ -133,11 +134,15 @@ impl Interceptor for StopBeforeSend {
     }
 }
 
-fn stopped_client(protocol: Protocol) -> RunnerManagementServiceClient {
+fn stopped_client(
+    protocol: Protocol,
+    compression_threshold: Option<usize>,
+) -> RunnerManagementServiceClient {
     // Port 9 (discard) on loopback is never contacted: the interceptor stops
     // each call before a connection is needed.
     let channel = Channel::builder("http://127.0.0.1:9")
         .protocol(protocol)
+        .request_compression_threshold(compression_threshold)
         .interceptor(StopBeforeSend)
         .build()
         .expect("a loopback channel builds");
@@ -146,11 +151,15 @@ fn stopped_client(protocol: Protocol) -> RunnerManagementServiceClient {
 
 /// Request preparation with and without REST transcoding: the same call as
 /// Connect (a fixed path) and as REST (a path template with a field to
-/// expand, and a field mask to move into the query string).
+/// expand, and a field mask to move into the query string). The Update body
+/// (a full template, about 1.2 KB of JSON) passes the default Connect request
+/// compression threshold, so it is timed with and without gzip.
 fn path_templates(c: &mut Criterion) {
     let runtime = runtime();
-    let connect = stopped_client(Protocol::Connect);
-    let rest = stopped_client(Protocol::Rest);
+    let default_threshold = Some(DEFAULT_COMPRESSION_THRESHOLD);
+    let connect = stopped_client(Protocol::Connect, default_threshold);
+    let connect_uncompressed = stopped_client(Protocol::Connect, None);
+    let rest = stopped_client(Protocol::Rest, default_threshold);
     let update = UpdateProfileTemplateRequest {
         profile_template: Some(pages::full_template(0)),
         update_mask: Some(FieldMask {
@@ -176,6 +185,15 @@ fn path_templates(c: &mut Criterion) {
     group.bench_function("update_connect", |b| {
         b.to_async(&runtime)
             .iter(|| async { black_box(connect.update_profile_template(update.clone()).await) });
+    });
+    group.bench_function("update_connect_uncompressed", |b| {
+        b.to_async(&runtime).iter(|| async {
+            black_box(
+                connect_uncompressed
+                    .update_profile_template(update.clone())
+                    .await,
+            )
+        });
     });
     group.bench_function("update_rest_path_template_and_mask", |b| {
         b.to_async(&runtime)
