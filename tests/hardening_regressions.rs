@@ -1,13 +1,23 @@
 //! Decoding rules that real servers and proxies have broken clients with, one test per
 //! behaviour. Each input is what a peer may send; each test pins what the client makes of it.
 
+#[path = "support/hardening_server.rs"]
+mod server;
+
+use std::time::Duration as StdDuration;
+
+use base64::Engine as _;
+use cwsandbox_control::connect::{Channel, Code, Detail, Protocol, Status};
 use cwsandbox_control::rpc;
 use cwsandbox_control::v1beta2::{
-    ListManagedRunnersResponse, ManagementMode, ReleaseChannel, Runner, RunnerConnectionStatus,
-    RunnerInstallStatus, UpdateManagedRunnerRequest,
+    GetRunnerRequest, ListManagedRunnersResponse, ManagementMode, ReleaseChannel, Runner,
+    RunnerConnectionStatus, RunnerInstallStatus, RunnerManagementServiceClient,
+    UpdateManagedRunnerRequest,
 };
 use cwsandbox_control::wkt::{Any, Duration, FieldMask, Timestamp};
+use prost::Message as _;
 use serde_json::json;
+use server::{Received, respond, spawn_http1};
 
 fn decode<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> Result<T, String> {
     serde_json::from_value(value).map_err(|error| error.to_string())
@@ -276,4 +286,138 @@ fn status_code_out_of_range_decodes() {
     // A server may send a code this client does not know; the Status still decodes.
     let status: rpc::Status = decode(json!({"code": 99, "message": "new"})).expect("code 99");
     assert_eq!(status.code, 99);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Error responses through the client
+
+/// Serves every request with one fixed response and returns the client's error for a
+/// GetRunner over `protocol`.
+async fn error_for(
+    protocol: Protocol,
+    status_line: &'static str,
+    headers: &'static [(&'static str, &'static str)],
+    body: Vec<u8>,
+) -> Status {
+    let server = spawn_http1(move |mut stream, _request: Received| {
+        let body = body.clone();
+        async move { respond(&mut stream, status_line, headers, &body).await }
+    })
+    .await;
+    let channel = Channel::builder(server.url())
+        .protocol(protocol)
+        .default_timeout(StdDuration::from_secs(5))
+        .build()
+        .expect("loopback channel");
+    RunnerManagementServiceClient::new(channel)
+        .get_runner(GetRunnerRequest {
+            id: "lab-west".to_string(),
+        })
+        .await
+        .expect_err("the server answers with an error")
+}
+
+const JSON: &[(&str, &str)] = &[("content-type", "application/json")];
+
+#[tokio::test]
+async fn empty_error_body_with_503() {
+    for protocol in [Protocol::Rest, Protocol::Connect] {
+        let status = error_for(protocol, "503 Service Unavailable", &[], Vec::new()).await;
+        assert_eq!(status.code(), Code::Unavailable, "{protocol:?}: {status:?}");
+        assert_eq!(status.http_status().map(|s| s.as_u16()), Some(503));
+        let status = error_for(protocol, "503 Service Unavailable", JSON, Vec::new()).await;
+        assert_eq!(
+            status.code(),
+            Code::Unavailable,
+            "{protocol:?} JSON: {status:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn proxy_404_on_connect_is_unimplemented() {
+    let page = b"<html><body><h1>404 Not Found</h1></body></html>".to_vec();
+    let headers: &[(&str, &str)] = &[("content-type", "text/html")];
+    let status = error_for(Protocol::Connect, "404 Not Found", headers, page.clone()).await;
+    assert_eq!(status.code(), Code::Unimplemented, "{status:?}");
+    let status = error_for(Protocol::Connect, "404 Not Found", &[], Vec::new()).await;
+    assert_eq!(status.code(), Code::Unimplemented, "empty body: {status:?}");
+    // A REST path that a proxy does not know is indistinguishable from a missing resource.
+    let status = error_for(Protocol::Rest, "404 Not Found", headers, page).await;
+    assert_eq!(status.code(), Code::NotFound, "{status:?}");
+}
+
+#[tokio::test]
+async fn rest_404_with_status_body_is_not_found() {
+    let body = br#"{"code":5,"message":"runner \"lab-west\" not found","details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"CWSANDBOX_RUNNER_NOT_FOUND","domain":"cwsandbox.com"}]}"#;
+    let status = error_for(Protocol::Rest, "404 Not Found", JSON, body.to_vec()).await;
+    assert_eq!(status.code(), Code::NotFound, "{status:?}");
+    assert_eq!(status.message(), "runner \"lab-west\" not found");
+    let info = status.error_info().expect("ErrorInfo detail");
+    assert_eq!(info.reason, "CWSANDBOX_RUNNER_NOT_FOUND");
+}
+
+/// Returns an ErrorInfo whose binary encoding, in base64, uses the URL-safe characters
+/// `-` or `_`, which the standard alphabet writes as `+` and `/`.
+fn error_info_with_url_safe_base64() -> (rpc::ErrorInfo, String) {
+    for seed in 0u32..10_000 {
+        let odd_char = char::from_u32(0xa0 + seed % 0x700).unwrap_or('?');
+        let info = rpc::ErrorInfo {
+            reason: "CWSANDBOX_RUNNER_NOT_FOUND".to_string(),
+            domain: "cwsandbox.com".to_string(),
+            metadata: [(
+                "runner_id".to_string(),
+                format!("{odd_char}{}{odd_char}", seed / 0x700),
+            )]
+            .into_iter()
+            .collect(),
+        };
+        let encoded = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(info.encode_to_vec());
+        if encoded.contains('-') && encoded.contains('_') {
+            return (info, encoded);
+        }
+    }
+    panic!("no ErrorInfo encodes to base64 with both - and _");
+}
+
+#[tokio::test]
+async fn url_safe_base64_in_connect_details() {
+    let (info, url_safe) = error_info_with_url_safe_base64();
+    let standard = base64::engine::general_purpose::STANDARD.encode(info.encode_to_vec());
+    for (label, value) in [
+        ("url-safe unpadded", url_safe),
+        ("standard padded", standard),
+    ] {
+        let body = format!(
+            r#"{{"code":"not_found","message":"gone","details":[{{"type":"google.rpc.ErrorInfo","value":"{value}"}}]}}"#
+        );
+        let status = error_for(Protocol::Connect, "404 Not Found", JSON, body.into_bytes()).await;
+        assert_eq!(status.code(), Code::NotFound, "{label}: {status:?}");
+        let decoded = status.details().iter().find_map(|detail| match detail {
+            Detail::ErrorInfo(decoded) => Some(decoded.clone()),
+            _ => None,
+        });
+        assert_eq!(
+            decoded.as_ref(),
+            Some(&info),
+            "{label}: {:?}",
+            status.details()
+        );
+    }
+}
+
+#[test]
+fn url_safe_base64_in_binary_headers() {
+    use cwsandbox_control::connect::decode_binary_header;
+    let cases: [(&str, &[u8]); 4] = [
+        ("-_-_AD4_", &[0xfb, 0xff, 0xbf, 0x00, 0x3e, 0x3f]),
+        ("+/+/AD4/", &[0xfb, 0xff, 0xbf, 0x00, 0x3e, 0x3f]),
+        ("-_-_Pg==", &[0xfb, 0xff, 0xbf, 0x3e]),
+        ("-_-_Pg", &[0xfb, 0xff, 0xbf, 0x3e]),
+    ];
+    for (text, bytes) in cases {
+        let value = http::HeaderValue::from_str(text).expect("header value");
+        let decoded = decode_binary_header(&value).unwrap_or_else(|e| panic!("{text}: {e}"));
+        assert_eq!(decoded, bytes, "{text}");
+    }
 }
