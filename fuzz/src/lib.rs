@@ -13,6 +13,7 @@
 pub mod engine;
 pub mod mutate;
 pub mod targets;
+pub mod wire;
 
 use std::path::{Path, PathBuf};
 
@@ -111,6 +112,34 @@ const TEXT_TOKENS: &[&str] = &[
     "\u{e9}",
 ];
 
+/// Tokens for the path template target: characters that URLs give a meaning.
+const PATH_TOKENS: &[&str] = &[
+    "/",
+    "?",
+    "#",
+    "%",
+    "%2F",
+    "%00",
+    ".",
+    "..",
+    "&",
+    "=",
+    "+",
+    " ",
+    "\0",
+    ":",
+    "@",
+    ";",
+    "\\",
+    "{",
+    "}",
+    "\u{e9}",
+    "\u{1f600}",
+    "\u{fffd}",
+    "*",
+    "**",
+];
+
 /// Every fuzz target, in the order `cargo xtask fuzz` runs them.
 pub const TARGETS: &[Target] = &[
     Target {
@@ -137,6 +166,18 @@ pub const TARGETS: &[Target] = &[
             "\u{60}",
             "\u{ff}\u{ff}\u{ff}\u{ff}\u{0f}",
         ],
+    },
+    Target {
+        name: "error_body",
+        run: wire::error_body,
+        seed_dirs: &["fuzz/seeds/error_body"],
+        dictionary: JSON_TOKENS,
+    },
+    Target {
+        name: "path_template",
+        run: wire::path_template,
+        seed_dirs: &["fuzz/seeds/path_template"],
+        dictionary: PATH_TOKENS,
     },
     Target {
         name: "field_mask",
