@@ -8,7 +8,7 @@
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use cwsandbox_control::connect::{Channel, Code, Protocol, Request, Status};
+use cwsandbox_control::connect::{Channel, Code, Protocol, Request, RetryPolicy, Status};
 use cwsandbox_control::v1beta2::runner_management_service as methods;
 use cwsandbox_control::v1beta2::{
     ApplyManagedRunnerUpdateRequest, DeleteManagedRunnerRequest, GetRunnerRequest,
@@ -51,9 +51,32 @@ struct Harness {
     targets: Arc<Mutex<Vec<String>>>,
 }
 
-fn harness() -> &'static Harness {
-    static HARNESS: OnceLock<Harness> = OnceLock::new();
-    HARNESS.get_or_init(start_harness)
+/// Returns the harness of one target. Each target has its own server, so targets that run
+/// at the same time in one process (as `cargo test` runs them) do not share responses.
+fn harness(target: WireTarget) -> &'static Harness {
+    static ERROR_BODY: OnceLock<Harness> = OnceLock::new();
+    static PATH_TEMPLATE: OnceLock<Harness> = OnceLock::new();
+    match target {
+        WireTarget::ErrorBody => ERROR_BODY.get_or_init(start_harness),
+        WireTarget::PathTemplate => PATH_TEMPLATE.get_or_init(start_harness),
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum WireTarget {
+    ErrorBody,
+    PathTemplate,
+}
+
+/// Retries as in production, with delays short enough for fuzzing: backoff of at most a
+/// few milliseconds, and a server-requested delay over 10 ms ends the call.
+fn fuzz_retry_policy() -> RetryPolicy {
+    RetryPolicy {
+        initial_backoff: Duration::from_millis(1),
+        max_backoff: Duration::from_millis(4),
+        max_server_delay: Duration::from_millis(10),
+        ..RetryPolicy::default()
+    }
 }
 
 fn start_harness() -> Harness {
@@ -73,6 +96,7 @@ fn start_harness() -> Harness {
             .protocol(protocol)
             .default_timeout(CALL_DEADLINE)
             .max_response_size(RESPONSE_LIMIT)
+            .retry_policy(fuzz_retry_policy())
             .build()
             .expect("loopback channel")
     };
@@ -138,8 +162,7 @@ async fn read_request_target(stream: &mut tokio::net::TcpStream) -> Option<Strin
 }
 
 /// Runs `call` on the harness runtime and panics when it outlives [`HANG_LIMIT`].
-fn run_call<T>(call: impl std::future::Future<Output = T>) -> T {
-    let harness = harness();
+fn run_call<T>(harness: &Harness, call: impl std::future::Future<Output = T>) -> T {
     harness.runtime.block_on(async {
         match tokio::time::timeout(HANG_LIMIT, call).await {
             Ok(result) => result,
@@ -184,7 +207,7 @@ pub fn error_body(data: &[u8]) {
     if flags & 4 != 0 {
         headers.push(("retry-after", "3"));
     }
-    let harness = harness();
+    let harness = harness(WireTarget::ErrorBody);
     *harness.response.lock().unwrap_or_else(|e| e.into_inner()) =
         raw_response(status, &headers, body);
     let channel = if flags & 1 != 0 {
@@ -196,8 +219,10 @@ pub fn error_body(data: &[u8]) {
     let request = Request::new(GetRunnerRequest {
         id: "lab-west".to_string(),
     });
-    let result: Result<_, Status> =
-        run_call(channel.unary::<_, Runner>(&methods::GET_RUNNER, request));
+    let result: Result<_, Status> = run_call(
+        harness,
+        channel.unary::<_, Runner>(&methods::GET_RUNNER, request),
+    );
     match result {
         Ok(_) => assert!(
             (200..300).contains(&status),
@@ -274,16 +299,24 @@ fn send_path_call(harness: &Harness, call: PathCall, id: &str) -> Result<(), Sta
     match call {
         PathCall::Get => {
             let request = Request::new(GetRunnerRequest { id });
-            run_call(rest.unary::<_, Runner>(&methods::GET_RUNNER, request)).map(drop)
+            run_call(
+                harness,
+                rest.unary::<_, Runner>(&methods::GET_RUNNER, request),
+            )
+            .map(drop)
         }
         PathCall::Delete => {
             let request = Request::new(DeleteManagedRunnerRequest { id });
-            run_call(rest.unary::<_, Empty>(&methods::DELETE_MANAGED_RUNNER, request)).map(drop)
+            run_call(
+                harness,
+                rest.unary::<_, Empty>(&methods::DELETE_MANAGED_RUNNER, request),
+            )
+            .map(drop)
         }
         PathCall::Apply => {
             let request = Request::new(ApplyManagedRunnerUpdateRequest { id });
             let method = &methods::APPLY_MANAGED_RUNNER_UPDATE;
-            run_call(rest.unary::<_, Runner>(method, request)).map(drop)
+            run_call(harness, rest.unary::<_, Runner>(method, request)).map(drop)
         }
         PathCall::Update => {
             let runner = Runner {
@@ -295,7 +328,7 @@ fn send_path_call(harness: &Harness, call: PathCall, id: &str) -> Result<(), Sta
                 update_mask: None,
             });
             let method = &methods::UPDATE_MANAGED_RUNNER;
-            run_call(rest.unary::<_, Runner>(method, request)).map(drop)
+            run_call(harness, rest.unary::<_, Runner>(method, request)).map(drop)
         }
     }
 }
@@ -308,7 +341,7 @@ fn send_path_call(harness: &Harness, call: PathCall, id: &str) -> Result<(), Sta
 pub fn path_template(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
     let (id, token) = text.split_once('\0').unwrap_or((&text, ""));
-    let harness = harness();
+    let harness = harness(WireTarget::PathTemplate);
     *harness.response.lock().unwrap_or_else(|e| e.into_inner()) =
         raw_response(200, &[("content-type", "application/json")], b"{}");
     let prefix = "/v1beta2/sandbox/managed-runners/";
@@ -348,6 +381,7 @@ pub fn path_template(data: &[u8]) {
         page_token: token.to_string(),
     });
     let result = run_call(
+        harness,
         harness
             .rest
             .unary::<_, ListManagedRunnersResponse>(&methods::LIST_MANAGED_RUNNERS, request),
