@@ -9,12 +9,15 @@ mod server;
 
 use std::time::{Duration, Instant};
 
-use cwsandbox_control::connect::{Channel, Code, Detail, Protocol, Status};
+use cwsandbox_control::connect::{Channel, Code, Detail, Protocol, RetryPolicy, Status};
 use cwsandbox_control::v1beta2::{
     CreateManagedRunnerRequest, GetRunnerRequest, RunnerIdentity, RunnerManagementServiceClient,
     RunnerProfileBinding,
 };
-use server::{GoAway, Received, Server, reset, respond, spawn_h2, spawn_http1, stall, trickle};
+use server::{
+    GoAway, Received, Server, peak_rss_growth, reset, reset_peak_rss, respond, spawn_h2,
+    spawn_http1, stall, trickle,
+};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
@@ -26,29 +29,6 @@ const SLACK: Duration = Duration::from_millis(750);
 const RESPONSE_LIMIT: usize = 64 * 1024;
 const TOKEN: &str = "hardening-token-0123456789";
 const PROTOCOLS: [Protocol; 2] = [Protocol::Rest, Protocol::Connect];
-
-// ---------------------------------------------------------------------------------------------
-// Memory accounting, for the memory checks
-
-/// Reads a `kB` field of `/proc/self/status`, in bytes.
-fn proc_status_bytes(field: &str) -> Option<usize> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|line| line.starts_with(field))?;
-    let kib: usize = line[field.len()..]
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()
-        .ok()?;
-    Some(kib * 1024)
-}
-
-/// Resets the peak resident set size (Linux `clear_refs` value 5) and returns the current
-/// one, or `None` where `/proc` does not offer that.
-fn reset_peak_rss() -> Option<usize> {
-    std::fs::write("/proc/self/clear_refs", "5").ok()?;
-    proc_status_bytes("VmRSS:")
-}
 
 // ---------------------------------------------------------------------------------------------
 // Scenarios
@@ -285,12 +265,22 @@ const ALL_SCENARIOS: [Scenario; 19] = [
 // ---------------------------------------------------------------------------------------------
 // Client side
 
+/// Returns a client with the default retry policy.
 fn client(url: &str, protocol: Protocol) -> RunnerManagementServiceClient {
+    client_with_retries(url, protocol, RetryPolicy::default())
+}
+
+fn client_with_retries(
+    url: &str,
+    protocol: Protocol,
+    policy: RetryPolicy,
+) -> RunnerManagementServiceClient {
     let channel = Channel::builder(url)
         .protocol(protocol)
         .bearer_token(TOKEN)
         .default_timeout(DEADLINE)
         .max_response_size(RESPONSE_LIMIT)
+        .retry_policy(policy)
         .build()
         .expect("channel to a loopback server");
     RunnerManagementServiceClient::new(channel)
@@ -322,10 +312,12 @@ async fn scenario_server(scenario: Scenario) -> Server {
     spawn_http1(move |stream, _request: Received| misbehave(scenario, stream)).await
 }
 
-/// Runs GetRunner against `scenario` and checks the code and the time taken.
+/// Runs GetRunner against `scenario` without retries and checks the code and the time
+/// taken. With retries, the last attempt may run into the deadline, which makes the code
+/// depend on timing; [`get_retries_stay_within_deadline`] covers that.
 async fn check_get(scenario: Scenario, protocol: Protocol) -> Status {
     let server = scenario_server(scenario).await;
-    let client = client(&server.url(), protocol);
+    let client = client_with_retries(&server.url(), protocol, RetryPolicy::none());
     let started = Instant::now();
     let result = client
         .get_runner(GetRunnerRequest {
@@ -414,6 +406,39 @@ async fn create_is_never_sent_twice() {
 }
 
 #[tokio::test]
+async fn get_retries_stay_within_deadline() {
+    let max_attempts = RetryPolicy::default().max_attempts as usize;
+    for protocol in PROTOCOLS {
+        for scenario in ALL_SCENARIOS {
+            let server = scenario_server(scenario).await;
+            let client = client(&server.url(), protocol);
+            let started = Instant::now();
+            let status = client
+                .get_runner(GetRunnerRequest {
+                    id: "lab-west".to_string(),
+                })
+                .await
+                .expect_err("the call must fail");
+            let elapsed = started.elapsed();
+            let expected = expected_code(scenario, protocol);
+            assert!(
+                status.code() == expected || status.code() == Code::DeadlineExceeded,
+                "{scenario:?} over {protocol:?}: {status:?}, expected {expected:?}"
+            );
+            assert!(
+                elapsed < DEADLINE + SLACK,
+                "{scenario:?} over {protocol:?} took {elapsed:?}"
+            );
+            let count = server.request_count();
+            assert!(
+                (1..=max_attempts).contains(&count),
+                "{scenario:?} over {protocol:?}: {count} attempts"
+            );
+        }
+    }
+}
+
+#[tokio::test]
 async fn retry_after_header_sets_delay() {
     for protocol in PROTOCOLS {
         let status = check_get(Scenario::RetryAfter, protocol).await;
@@ -477,8 +502,7 @@ async fn oversized_bodies_keep_memory_bounded() {
                 })
                 .await
                 .expect_err("a 256 MiB body is over the limit");
-            let peak = proc_status_bytes("VmHWM:").expect("VmHWM in /proc/self/status");
-            let growth = peak.saturating_sub(baseline);
+            let growth = peak_rss_growth(baseline);
             assert_eq!(status.code(), Code::ResourceExhausted, "{status}");
             assert!(status.is_too_large(), "{status:?}");
             // The limit is 64 KiB. Other tests of this binary run at the same time and the

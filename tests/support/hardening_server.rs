@@ -311,3 +311,30 @@ async fn serve_h2(stream: TcpStream, mode: GoAway, log: Arc<Mutex<Vec<Received>>
     // meanwhile are refused.
     while let Some(Ok((_request, _respond))) = connection.accept().await {}
 }
+
+/// Reads a `kB` field of `/proc/self/status`, such as `VmHWM:`, in bytes.
+pub fn proc_status_bytes(field: &str) -> Option<usize> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|line| line.starts_with(field))?;
+    let kib: usize = line[field.len()..]
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kib * 1024)
+}
+
+/// Resets the peak resident set size (Linux `clear_refs` value 5) and returns the current
+/// one, or `None` where `/proc` does not offer that.
+pub fn reset_peak_rss() -> Option<usize> {
+    std::fs::write("/proc/self/clear_refs", "5").ok()?;
+    proc_status_bytes("VmRSS:")
+}
+
+/// Returns how far the resident set grew above `baseline` since [`reset_peak_rss`].
+pub fn peak_rss_growth(baseline: usize) -> usize {
+    proc_status_bytes("VmHWM:")
+        .unwrap_or(baseline)
+        .saturating_sub(baseline)
+}
