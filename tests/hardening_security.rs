@@ -1,6 +1,6 @@
-//! Where the bearer token may and may not go: never into `Debug`, `Display`, logs or error
-//! messages; never over plain HTTP to a host that is not loopback; never to a server whose
-//! certificate does not verify; never to the target of a redirect.
+//! Where the bearer token must not go. It never appears in `Debug`, `Display`, logs or
+//! error messages. It is never sent over plain HTTP to a host that is not loopback, to a
+//! server whose certificate does not verify, or to the target of a redirect.
 
 #[path = "support/hardening_server.rs"]
 mod server;
@@ -173,7 +173,7 @@ async fn token_absent_from_trace_logs() {
         .with_writer(logs.clone())
         .with_ansi(false)
         .finish();
-    // The test runtime has one thread, so the default subscriber of this thread sees the
+    // The test runtime has one thread, so the default subscriber of this thread receives the
     // events of the connection tasks too.
     let _guard = tracing::subscriber::set_default(subscriber);
 

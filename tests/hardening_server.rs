@@ -1,8 +1,9 @@
 //! The typed client against misbehaving servers on 127.0.0.1, over REST and Connect.
 //!
-//! Every scenario must end in the right `Status` code within the call's deadline, with
-//! memory (resident set size) bounded by the response size limit, and a CreateManagedRunner that may have
-//! reached the server must not be sent a second time (the servers count what they read).
+//! Every scenario must end in the right `Status` code within the call's deadline, with the
+//! resident set bounded by the response size limit. A CreateManagedRunner that may have
+//! reached the server must not be sent a second time, which the servers check by counting
+//! the requests they read.
 
 #[path = "support/hardening_server.rs"]
 mod server;
@@ -232,7 +233,7 @@ fn expected_code(scenario: Scenario, protocol: Protocol) -> Code {
     }
 }
 
-/// Whether the failure happens after the server may have acted on the request.
+/// Returns true when the failure happens after the server may have acted on the request.
 fn may_have_reached_handler(scenario: Scenario) -> bool {
     !matches!(
         scenario,

@@ -96,7 +96,7 @@ pub struct Options {
     pub artifacts: PathBuf,
 }
 
-/// What went wrong with one saved input.
+/// The kind of problem that one saved input caused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FindingKind {
     /// The target panicked.
@@ -114,7 +114,7 @@ pub struct Finding {
     pub kind: FindingKind,
     /// The panic message, or the time or memory that the input took.
     pub message: String,
-    /// Where the input was written.
+    /// The file that the input was written to.
     pub path: PathBuf,
 }
 
@@ -129,7 +129,7 @@ pub struct Report {
     pub execs: u64,
     /// Time spent.
     pub elapsed: Duration,
-    /// Longest time that one input took.
+    /// Maximum time that one input took.
     pub slowest: Duration,
     /// Largest heap growth of one input, in bytes.
     pub max_allocation: usize,

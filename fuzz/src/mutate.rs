@@ -45,7 +45,7 @@ const INTERESTING_BYTES: &[u8] = &[
 ];
 
 /// Mutates `input` in place with one to four edits, keeping it at most `max_len` bytes.
-/// `other` is a second input for splicing; `dictionary` holds tokens to insert.
+/// `other` is a second input for splicing; `dictionary` contains tokens to insert.
 pub fn mutate(
     rng: &mut Rng,
     input: &mut Vec<u8>,

@@ -188,7 +188,7 @@ fn raw_response(status: u16, headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
 
 /// Serves a response built from `data` to a GetRunner call and checks the outcome.
 ///
-/// Layout: byte 0 holds flags (bit 0: Connect instead of REST, bit 1: `content-encoding:
+/// Layout: byte 0 contains flags (bit 0: Connect instead of REST, bit 1: `content-encoding:
 /// gzip`, bit 2: `retry-after: 3`), bytes 1-2 pick the HTTP status in 200..=599, byte 3
 /// picks a content type from [`CONTENT_TYPES`], and the rest is the body.
 pub fn error_body(data: &[u8]) {
@@ -278,7 +278,7 @@ fn check_path_segment(target: &str, prefix: &str, suffix: &str, value: &str) {
     );
 }
 
-/// Returns and forgets the request targets that the server recorded.
+/// Returns the request targets that the server recorded and clears the record.
 fn take_targets(harness: &Harness) -> Vec<String> {
     let mut targets = harness.targets.lock().unwrap_or_else(|e| e.into_inner());
     std::mem::take(&mut *targets)

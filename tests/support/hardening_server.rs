@@ -1,7 +1,7 @@
 //! Misbehaving servers on 127.0.0.1 for the hardening tests.
 //!
 //! [`spawn_http1`] reads each request in full, counts it, and hands the
-//! connection to a handler that may answer, stall, trickle, reset or close.
+//! connection to a handler that may respond, stall, trickle, reset or close.
 //! [`spawn_h2`] speaks HTTP/2 without TLS (prior knowledge) and can end a
 //! connection with GOAWAY.
 
@@ -221,7 +221,7 @@ pub async fn trickle(stream: &mut TcpStream, bytes: &[u8], interval: Duration) {
     }
 }
 
-/// Holds the connection open without answering until the client leaves.
+/// Keeps the connection open without a response until the client closes it.
 pub async fn stall(mut stream: TcpStream) {
     let mut sink = [0u8; 1024];
     while let Ok(read) = stream.read(&mut sink).await {
@@ -235,7 +235,7 @@ pub async fn stall(mut stream: TcpStream) {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GoAway {
     /// GOAWAY right after the handshake, before any request was accepted: last stream id 0,
-    /// so the peer knows its requests were not processed.
+    /// which tells the peer that its requests were not processed.
     BeforeRequest,
     /// GOAWAY after the request stream was accepted and read, without a response: the
     /// request may have had an effect.
@@ -243,7 +243,7 @@ pub enum GoAway {
 }
 
 /// Starts an HTTP/2 (prior knowledge) server on 127.0.0.1 that ends every
-/// connection with GOAWAY as `mode` says.
+/// connection with GOAWAY as `mode` selects.
 pub async fn spawn_h2(mode: GoAway) -> Server {
     let listener = TcpListener::bind(("127.0.0.1", 0))
         .await
