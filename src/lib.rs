@@ -2,6 +2,8 @@
 
 mod client;
 pub mod connect;
+#[cfg(feature = "emulator")]
+pub mod emulator;
 pub mod wkt;
 
 pub use client::{Client, DEFAULT_ENDPOINT, TOKEN_ENV, existing_resource};
