@@ -5,6 +5,10 @@
 //! Findings live in `tests/fixtures/fuzz/<target>/`, one input per file; `cargo xtask fuzz`
 //! saves new ones under `fuzz/artifacts/<target>/`, from where they are copied here.
 
+#[cfg(feature = "emulator")]
+#[allow(dead_code, unreachable_pub)]
+#[path = "../fuzz/src/emulator.rs"]
+mod emulator;
 #[allow(dead_code, unreachable_pub)]
 #[path = "../fuzz/src/targets.rs"]
 mod targets;
@@ -88,4 +92,18 @@ fn error_body_inputs_pass() {
 fn path_template_inputs_pass() {
     let dirs = ["fuzz/seeds/path_template"];
     assert!(replay("path_template", &dirs, wire::path_template) >= 1);
+}
+
+#[cfg(feature = "emulator")]
+#[test]
+fn emulator_request_inputs_pass() {
+    let dirs = ["fuzz/seeds/emulator_request"];
+    assert!(replay("emulator_request", &dirs, emulator::emulator_request) >= 1);
+}
+
+#[cfg(feature = "emulator")]
+#[test]
+fn connect_get_query_inputs_pass() {
+    let dirs = ["fuzz/seeds/connect_get_query"];
+    assert!(replay("connect_get_query", &dirs, emulator::connect_get_query) >= 1);
 }

@@ -10,6 +10,7 @@
 //! [`TARGETS`] lists every target with its seed directories and the tokens that the stable
 //! runner splices into inputs.
 
+pub mod emulator;
 pub mod engine;
 pub mod mutate;
 pub mod targets;
@@ -140,6 +141,26 @@ const PATH_TOKENS: &[&str] = &[
     "**",
 ];
 
+/// Tokens for the Connect GET query target.
+const QUERY_TOKENS: &[&str] = &[
+    "&",
+    "=",
+    "%",
+    "encoding=json",
+    "encoding=proto",
+    "message=",
+    "base64=1",
+    "compression=gzip",
+    "compression=identity",
+    "connect=v1",
+    "%7B%7D",
+    "%22id%22",
+    "%3A",
+    "H4sI",
+    "-_",
+    "+/",
+];
+
 /// Every fuzz target, in the order `cargo xtask fuzz` runs them.
 pub const TARGETS: &[Target] = &[
     Target {
@@ -178,6 +199,18 @@ pub const TARGETS: &[Target] = &[
         run: wire::path_template,
         seed_dirs: &["fuzz/seeds/path_template"],
         dictionary: PATH_TOKENS,
+    },
+    Target {
+        name: "emulator_request",
+        run: emulator::emulator_request,
+        seed_dirs: &["fuzz/seeds/emulator_request"],
+        dictionary: JSON_TOKENS,
+    },
+    Target {
+        name: "connect_get_query",
+        run: emulator::connect_get_query,
+        seed_dirs: &["fuzz/seeds/connect_get_query"],
+        dictionary: QUERY_TOKENS,
     },
     Target {
         name: "field_mask",
