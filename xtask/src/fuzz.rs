@@ -284,14 +284,21 @@ fn run_libfuzzer(
         if let Some(seed) = options.seed {
             command.arg(format!("-seed={seed}"));
         }
+        let started = std::time::Instant::now();
         let status = command
             .current_dir(repo)
             .stdout(log.try_clone()?)
             .stderr(log)
             .status()
             .context("failed to run cargo fuzz run")?;
+        let wall_seconds = started.elapsed().as_secs_f64();
         let text = fs::read_to_string(&log_path).unwrap_or_default();
         let mut result = parse_libfuzzer_log(&target.name, &text);
+        if result.seconds == 0.0 {
+            // libFuzzer prints no "Done" line when it stops on a finding; the wall time
+            // includes the build, so it is an upper bound.
+            result.seconds = wall_seconds;
+        }
         if !status.success() && result.findings.is_empty() {
             result.findings.push(format!(
                 "cargo fuzz run exited with {status}; see {}",
