@@ -18,7 +18,8 @@ mod json_fixes;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-/// What to generate and which Rust paths the generated code refers to.
+/// Settings of one generator run: the protos, the packages to emit and the
+/// Rust paths that the generated code refers to.
 #[derive(Debug, Clone)]
 pub(crate) struct Config {
     /// Directory that `.proto` imports are resolved against.
@@ -129,14 +130,14 @@ fn generate_messages(
         .generate(requests)
         .map_err(|error| format!("prost-build failed: {error}"))?;
 
-    let wanted: Vec<_> = config
+    let emitted: Vec<_> = config
         .packages
         .iter()
         .map(|package| prost_build::Module::from_protobuf_package_name(package))
         .collect();
     let mut files: Vec<_> = modules
         .into_iter()
-        .filter(|(module, _)| wanted.contains(module))
+        .filter(|(module, _)| emitted.contains(module))
         .map(|(module, code)| (module.to_file_name_or("_"), code))
         .collect();
     files.sort();

@@ -14,7 +14,7 @@ use crate::v1beta2::{
 /// The documented endpoint of the control plane. REST paths start with `/v1beta2/sandbox`.
 pub const DEFAULT_ENDPOINT: &str = "https://api.coreweave.com";
 
-/// The environment variable that holds the API token, as CoreWeave's tools read it.
+/// The environment variable that contains the API token, as CoreWeave's tools read it.
 pub const TOKEN_ENV: &str = "COREWEAVE_API_TOKEN";
 
 /// How many times a create is sent in all when earlier attempts failed in a way
@@ -102,8 +102,8 @@ impl Client {
     ///
     /// When a create fails in a way that leaves open whether it reached the
     /// server (a timeout, a dropped connection, a 5xx from a proxy), this looks
-    /// the template up by display name before sending again: a template that
-    /// matches what was sent is returned as created; one that differs is an
+    /// the template up by display name before sending again. A template that
+    /// matches what was sent is returned as created. One that differs is an
     /// `AlreadyExists` status whose details carry the existing template (see
     /// [`existing_resource`]).
     ///
@@ -236,7 +236,7 @@ fn reconcile<M: prost::Message + prost::Name + serde::Serialize>(
     Err(Status::client(Code::AlreadyExists, message).with_detail(Detail::Other(detail)))
 }
 
-/// Returns a check that an existing template holds what `sent` asked for.
+/// Returns a check that an existing template contains what `sent` requested.
 fn template_matches(sent: &ProfileTemplate) -> impl Fn(&ProfileTemplate) -> bool + '_ {
     move |existing| {
         existing.display_name == sent.display_name
@@ -246,7 +246,7 @@ fn template_matches(sent: &ProfileTemplate) -> impl Fn(&ProfileTemplate) -> bool
     }
 }
 
-/// Returns a check that an existing runner holds what `sent` asked for. The
+/// Returns a check that an existing runner contains what `sent` requested. The
 /// server fills in the other cluster field and output-only fields, so only
 /// the fields `sent` sets are compared.
 fn runner_matches(sent: &Runner) -> impl Fn(&Runner) -> bool + '_ {

@@ -1,9 +1,9 @@
 //! When a failed call is tried again, and how long to wait before it is.
 //!
-//! The rules follow idempotency: a side-effect-free or idempotent method is
+//! The rules follow idempotency. A side-effect-free or idempotent method is
 //! retried on `Unavailable`, on `ResourceExhausted` that carries a `RetryInfo`,
-//! and on transport failures; any method is retried when its request provably
-//! never left the process. Delays grow exponentially with full jitter, unless
+//! and on transport failures. Any method is retried when its connection never
+//! opened, because then its request provably never left the process. Delays grow exponentially with full jitter, unless
 //! the server's `RetryInfo` names one. A shared [`RetryBudget`] stops retry
 //! storms when most calls fail.
 
@@ -26,12 +26,12 @@ pub struct RetryPolicy {
     pub max_backoff: Duration,
     /// Growth of the backoff bound from one retry to the next.
     pub multiplier: f64,
-    /// Time allowed for one attempt; `None` leaves only the call's deadline.
+    /// Time allowed for one attempt. `None` leaves only the call's deadline.
     pub attempt_timeout: Option<Duration>,
     /// Retries `Internal` for methods that are safe to retry.
     pub retry_internal: bool,
-    /// Longest server-requested `RetryInfo` delay that is honoured; a longer
-    /// one ends the call with the server's status.
+    /// Maximum `RetryInfo` delay that is honoured. A longer one ends the call
+    /// with the server's status.
     pub max_server_delay: Duration,
 }
 
@@ -50,7 +50,7 @@ impl Default for RetryPolicy {
 }
 
 impl RetryPolicy {
-    /// A policy that never retries.
+    /// Returns a policy that never retries.
     pub fn none() -> Self {
         Self {
             max_attempts: 1,
