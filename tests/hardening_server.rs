@@ -564,3 +564,64 @@ async fn h2_goaway_before_request_is_unavailable() {
         assert!(server.connection_count() >= 1, "{protocol:?}");
     }
 }
+
+/// Returns whether a request the server read is a create (REST POST to the collection, or
+/// the Connect procedure).
+fn is_create(request: &Received) -> bool {
+    request.path().ends_with("/CreateManagedRunner")
+        || (request.method == "POST" && request.path() == "/v1beta2/sandbox/managed-runners")
+}
+
+#[tokio::test]
+async fn safe_create_resends_only_after_not_found() {
+    // Every create is reset after the server read it, so each one may have landed. The
+    // lookup either fails (then the create must not be sent again) or finds nothing (then
+    // one more create is allowed per lookup).
+    for (label, lookup_not_found) in [("lookup fails", false), ("lookup finds nothing", true)] {
+        for protocol in PROTOCOLS {
+            let server = spawn_http1(move |mut stream, request: Received| async move {
+                if is_create(&request) {
+                    reset(stream);
+                } else if lookup_not_found {
+                    let body = br#"{"code":5,"message":"runner lab-west not found"}"#;
+                    let connect = br#"{"code":"not_found","message":"runner lab-west not found"}"#;
+                    let body: &[u8] = if request.path().starts_with("/coreweave") {
+                        connect
+                    } else {
+                        body
+                    };
+                    let headers = [("content-type", "application/json")];
+                    respond(&mut stream, "404 Not Found", &headers, body).await;
+                } else {
+                    reset(stream);
+                }
+            })
+            .await;
+            let channel = Channel::builder(server.url())
+                .protocol(protocol)
+                .bearer_token(TOKEN)
+                .default_timeout(DEADLINE)
+                .build()
+                .expect("loopback channel");
+            let client = cwsandbox_control::Client::new(channel);
+            let runner = create_request().runner.expect("runner");
+            let status = client
+                .create_managed_runner_safely("lab-west", runner)
+                .await
+                .expect_err("every create is reset");
+            let received = server.received();
+            let creates = received.iter().filter(|r| is_create(r)).count();
+            let lookups = received.len() - creates;
+            assert!(!status.is_unsent(), "{label} {protocol:?}: {status:?}");
+            if lookup_not_found {
+                assert!(
+                    creates <= lookups + 1,
+                    "{label} {protocol:?}: {creates} creates after {lookups} lookups"
+                );
+                assert!(creates >= 2, "{label} {protocol:?}: {creates} creates");
+            } else {
+                assert_eq!(creates, 1, "{label} {protocol:?}: create sent again");
+            }
+        }
+    }
+}
