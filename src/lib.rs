@@ -1,6 +1,7 @@
 //! Typed client, CLI and local emulator for the CoreWeave Sandbox control plane API (v1beta2).
 
 pub mod connect;
+pub mod ops;
 pub mod wkt;
 
 /// Messages, enums and the typed client of `coreweave.sandbox.v1beta2`.
