@@ -28,6 +28,7 @@ fn run() -> Result<(), String> {
     let out_dir = PathBuf::from(env_var("OUT_DIR")?);
     let config = codegen::Config {
         proto_root: manifest_dir.join("proto"),
+        include_dirs: Vec::new(),
         files: PROTO_FILES.iter().map(|file| (*file).to_string()).collect(),
         packages: vec![
             "coreweave.sandbox.v1beta2".to_string(),

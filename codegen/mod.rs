@@ -5,7 +5,7 @@
 //!
 //! - `<package>.rs`: prost messages and enums, documented from the proto comments;
 //! - `<package>.serde.rs`: proto3 JSON serde from pbjson, adjusted so that `null`
-//!   reads as the field's default;
+//!   reads as the field's default and enums keep unknown numbers;
 //! - `<package>.client.rs`: for each service, method descriptors (procedure path,
 //!   google.api.http rule, idempotency), a stub trait and a typed client.
 //!
@@ -13,7 +13,7 @@
 //! without touching `OUT_DIR`.
 
 mod client;
-mod null_default;
+mod json_fixes;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -23,6 +23,8 @@ use std::path::{Path, PathBuf};
 pub(crate) struct Config {
     /// Directory that `.proto` imports are resolved against.
     pub(crate) proto_root: PathBuf,
+    /// Further directories that imports are resolved against, after `proto_root`.
+    pub(crate) include_dirs: Vec<PathBuf>,
     /// Files to compile, relative to `proto_root`.
     pub(crate) files: Vec<String>,
     /// Protobuf packages to emit Rust for, such as `google.rpc`.
@@ -60,7 +62,8 @@ pub(crate) struct Output {
 /// Returns a message naming the file or package at fault when a proto does
 /// not compile or a generator step fails.
 pub(crate) fn generate(config: &Config) -> Result<Output, String> {
-    let mut compiler = protox::Compiler::new([&config.proto_root])
+    let roots = std::iter::once(&config.proto_root).chain(&config.include_dirs);
+    let mut compiler = protox::Compiler::new(roots)
         .map_err(|error| format!("cannot read {}: {error}", config.proto_root.display()))?;
     compiler.include_imports(true).include_source_info(true);
     compiler
@@ -140,8 +143,8 @@ fn generate_messages(
     Ok(files)
 }
 
-/// Runs pbjson-build over the configured packages and rewrites its field reads
-/// so that `null` means the default value, as the proto3 JSON mapping requires.
+/// Runs pbjson-build over the configured packages, then closes the gaps between
+/// its output and the proto3 JSON mapping (see `json_fixes`).
 fn generate_serde(config: &Config, descriptor_set: &[u8]) -> Result<Vec<(String, String)>, String> {
     let prefixes: Vec<String> = config.packages.iter().map(|p| format!(".{p}")).collect();
     let mut outputs: BTreeMap<String, Vec<u8>> = BTreeMap::new();
@@ -168,7 +171,7 @@ fn generate_serde(config: &Config, descriptor_set: &[u8]) -> Result<Vec<(String,
         .map(|(package, bytes)| {
             let text = String::from_utf8(bytes)
                 .map_err(|_| format!("pbjson output for {package} is not UTF-8"))?;
-            Ok((format!("{package}.serde.rs"), null_default::rewrite(&text)))
+            Ok((format!("{package}.serde.rs"), json_fixes::rewrite(&text)))
         })
         .collect()
 }

@@ -14,10 +14,35 @@ fn round_trip<T: Serialize + DeserializeOwned>(file: &str) {
         env!("CARGO_MANIFEST_DIR")
     );
     let text = std::fs::read_to_string(&path).unwrap();
-    let expected: Value = serde_json::from_str(&text).unwrap();
+    let expected = without_defaults(serde_json::from_str(&text).unwrap());
     let message: T = serde_json::from_str(&text).unwrap_or_else(|error| panic!("{file}: {error}"));
     let printed = serde_json::to_value(&message).unwrap();
     assert_eq!(printed, expected, "{file} did not print back the same JSON");
+}
+
+/// Drops `false`, `0` and empty values, which proto3 JSON does not print.
+fn without_defaults(value: Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(key, value)| (key, without_defaults(value)))
+                .filter(|(_, value)| !is_default(value))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.into_iter().map(without_defaults).collect()),
+        other => other,
+    }
+}
+
+fn is_default(value: &Value) -> bool {
+    match value {
+        Value::Bool(flag) => !flag,
+        Value::Number(number) => number.as_f64() == Some(0.0),
+        Value::String(text) => text.is_empty(),
+        Value::Array(items) => items.is_empty(),
+        Value::Null => true,
+        Value::Object(_) => false,
+    }
 }
 
 #[test]
@@ -57,4 +82,24 @@ fn unknown_enum_name_reads_as_default() {
     let request: CreateManagedRunnerRequest = serde_json::from_str(text).unwrap();
     let spec = request.runner.unwrap().managed_spec.unwrap();
     assert_eq!(spec.release_channel, 0);
+}
+
+#[test]
+fn unknown_enum_number_round_trips() {
+    use cwsandbox_control::v1beta2::Runner;
+    let runner: Runner = serde_json::from_str(
+        r#"{"installStatus": 42, "managementMode": "MANAGEMENT_MODE_MANAGED"}"#,
+    )
+    .unwrap();
+    assert_eq!(runner.install_status, 42);
+    let printed = serde_json::to_value(&runner).unwrap();
+    assert_eq!(printed["installStatus"], 42);
+    assert_eq!(printed["managementMode"], "MANAGEMENT_MODE_MANAGED");
+}
+
+#[test]
+fn enum_number_out_of_range_is_an_error() {
+    use cwsandbox_control::v1beta2::Runner;
+    let error = serde_json::from_str::<Runner>(r#"{"installStatus": 4294967296}"#).unwrap_err();
+    assert!(error.to_string().contains("4294967296"), "{error}");
 }

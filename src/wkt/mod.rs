@@ -1,73 +1,34 @@
-//! Well-known protobuf types (`google.protobuf.*`) with proto3 JSON forms.
+//! Well-known protobuf types (`google.protobuf.*`) with their proto3 JSON forms.
 //!
-//! The generated messages refer to these types through `extern_path`, so their
-//! JSON follows the proto3 JSON mapping rather than the shape of the Rust structs.
+//! The generated messages refer to these types through `extern_path`, so their JSON follows
+//! the proto3 JSON mapping rather than the shape of the Rust structs:
+//!
+//! | type | JSON form |
+//! | --- | --- |
+//! | [`Timestamp`] | RFC 3339 string in UTC: `"2024-05-01T12:30:00.250Z"` |
+//! | [`Duration`] | decimal seconds: `"1.500s"` |
+//! | [`FieldMask`] | one string of lowerCamelCase paths: `"managedSpec.releaseChannel,labels"` |
+//! | [`Any`] | `{"@type": "type.googleapis.com/google.rpc.ErrorInfo", ...members}` |
+//! | [`Empty`] | `{}` |
+//!
+//! Serializing a value that has no valid JSON form (a Timestamp after the year 9999, a
+//! Duration whose fields disagree in sign, a field mask path that does not convert to
+//! camelCase) is an error rather than an approximation. Every type also implements the
+//! `prost::Message` and `prost::Name` traits for the binary encoding.
 
-/// A point in time: seconds and nanoseconds since the Unix epoch, in UTC.
-#[derive(
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    ::prost::Message,
-    serde::Serialize,
-    serde::Deserialize,
-)]
-pub struct Timestamp {
-    /// Seconds since 1970-01-01T00:00:00Z.
-    #[prost(int64, tag = "1")]
-    pub seconds: i64,
-    /// Non-negative fraction of a second in nanoseconds, below 1,000,000,000.
-    #[prost(int32, tag = "2")]
-    pub nanos: i32,
-}
+mod any;
+mod any_type;
+mod duration;
+mod empty;
+mod error;
+mod field_mask;
+mod fraction;
+mod timestamp;
 
-/// A signed span of time with nanosecond precision.
-#[derive(
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    ::prost::Message,
-    serde::Serialize,
-    serde::Deserialize,
-)]
-pub struct Duration {
-    /// Whole seconds of the span.
-    #[prost(int64, tag = "1")]
-    pub seconds: i64,
-    /// Fraction of a second in nanoseconds, with the sign of `seconds`.
-    #[prost(int32, tag = "2")]
-    pub nanos: i32,
-}
-
-/// A set of field paths (snake_case, dotted) that an update applies to.
-#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message, serde::Serialize, serde::Deserialize)]
-pub struct FieldMask {
-    /// The paths, in proto field names: `managed_spec.release_channel`.
-    #[prost(string, repeated, tag = "1")]
-    pub paths: Vec<String>,
-}
-
-/// A message of any type, identified by its type URL.
-#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message, serde::Serialize, serde::Deserialize)]
-pub struct Any {
-    /// The type URL, `type.googleapis.com/<full message name>`.
-    #[prost(string, tag = "1")]
-    pub type_url: String,
-    /// The binary encoding of the message.
-    #[prost(bytes = "vec", tag = "2")]
-    pub value: Vec<u8>,
-}
-
-/// The empty message, returned by methods with no result.
-#[derive(
-    Clone, Copy, PartialEq, Eq, Hash, ::prost::Message, serde::Serialize, serde::Deserialize,
-)]
-pub struct Empty {}
+pub use any::Any;
+pub use any_type::{AnyType, FromJsonFn, ToJsonFn, find_any_type, register_any_types};
+pub use duration::Duration;
+pub use empty::Empty;
+pub use error::WktError;
+pub use field_mask::FieldMask;
+pub use timestamp::Timestamp;

@@ -40,7 +40,8 @@ function usage(problem) {
 const concurrency = Number(args.concurrency);
 const seconds = Number(args.seconds);
 if (args.base === undefined) usage("--base is required");
-if (args.rpc !== "get" && args.rpc !== "list") usage(`invalid --rpc "${args.rpc}": use get or list`);
+if (args.rpc !== "get" && args.rpc !== "list")
+  usage(`invalid --rpc "${args.rpc}": use get or list`);
 if (!Number.isInteger(concurrency) || concurrency < 1) {
   usage(`invalid --concurrency "${args.concurrency}": use a positive integer`);
 }

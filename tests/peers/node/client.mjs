@@ -109,7 +109,9 @@ async function checkError(rpc, name, expected, reason, fn) {
 }
 
 function sameOrProblem(label, got, want) {
-  return got === want ? {} : { problem: `${label} is ${JSON.stringify(got)}, expected ${JSON.stringify(want)}` };
+  return got === want
+    ? {}
+    : { problem: `${label} is ${JSON.stringify(got)}, expected ${JSON.stringify(want)}` };
 }
 
 async function listAll(fetchPage, itemsOf) {
@@ -134,11 +136,17 @@ async function templateChecks(suffix) {
     spec: {
       containerImage: "registry.example.com/ml/train:2.4",
       runtimeClass: "kata-qemu",
-      resourceDefaults: { cpuRequest: "500m", memoryRequest: "1Gi", cpuLimit: "2", memoryLimit: "4Gi" },
+      resourceDefaults: {
+        cpuRequest: "500m",
+        memoryRequest: "1Gi",
+        cpuLimit: "2",
+        memoryLimit: "4Gi",
+      },
       namespaceConfigJson: '{"strategy":"per-user","namespacePrefix":"sbx-"}',
     },
     labels: { origin: "peer-client" },
   };
+
   const created = await check(
     "CreateProfileTemplate",
     "create",
@@ -146,9 +154,12 @@ async function templateChecks(suffix) {
     () => client.createProfileTemplate({ profileTemplate: input }),
     (t) => ({
       id: t.id,
-      ...(t.id && t.createdAt ? sameOrProblem("displayName", t.displayName, displayName) : { problem: "id or createdAt is missing" }),
+      ...(t.id && t.createdAt
+        ? sameOrProblem("displayName", t.displayName, displayName)
+        : { problem: "id or createdAt is missing" }),
     }),
   );
+
   await checkError(
     "CreateProfileTemplate",
     "duplicate display name",
@@ -156,6 +167,7 @@ async function templateChecks(suffix) {
     "CWSANDBOX_PROFILE_ALREADY_EXISTS",
     () => client.createProfileTemplate({ profileTemplate: input }),
   );
+
   await checkError(
     "GetProfileTemplate",
     "unknown id",
@@ -163,9 +175,11 @@ async function templateChecks(suffix) {
     "CWSANDBOX_PROFILE_NOT_FOUND",
     () => client.getProfileTemplate({ id: randomUUID() }),
   );
+
   if (created === undefined) {
     return undefined;
   }
+
   await check(
     "GetProfileTemplate",
     "get by id",
@@ -173,6 +187,7 @@ async function templateChecks(suffix) {
     () => client.getProfileTemplate({ id: created.id }),
     (t) => ({ id: t.id, ...sameOrProblem("spec.runtimeClass", t.spec?.runtimeClass, "kata-qemu") }),
   );
+
   await check(
     "ListProfileTemplates",
     "list with page size 2",
@@ -185,9 +200,12 @@ async function templateChecks(suffix) {
     ({ items, pages }) => ({
       items: items.length,
       pages,
-      ...(items.some((t) => t.id === created.id) ? {} : { problem: `template ${created.id} is missing from the list` }),
+      ...(items.some((t) => t.id === created.id)
+        ? {}
+        : { problem: `template ${created.id} is missing from the list` }),
     }),
   );
+
   await check(
     "UpdateProfileTemplate",
     "update description with a mask",
@@ -199,9 +217,12 @@ async function templateChecks(suffix) {
       }),
     (t) => ({
       ...sameOrProblem("description", t.description, "updated by the interop client"),
-      ...(t.spec?.containerImage === input.spec.containerImage ? {} : { problem: "spec changed though the mask names only description" }),
+      ...(t.spec?.containerImage === input.spec.containerImage
+        ? {}
+        : { problem: "spec changed though the mask names only description" }),
     }),
   );
+
   return created;
 }
 
@@ -212,9 +233,12 @@ async function runnerChecks(suffix, template) {
     runner: {
       displayName: "Interop peer runner",
       identity: { runnerId, zone: ZONE, clusterName: CLUSTER_NAME },
-      profileBindings: [{ profileTemplateId: template.id, profileName: "default", isDefault: true }],
+      profileBindings: [
+        { profileTemplateId: template.id, profileName: "default", isDefault: true },
+      ],
     },
   };
+
   const created = await check(
     "CreateManagedRunner",
     "create",
@@ -226,6 +250,7 @@ async function runnerChecks(suffix, template) {
       ...(r.id && r.identity?.clusterId ? {} : { problem: "id or identity.clusterId is missing" }),
     }),
   );
+
   await checkError(
     "CreateManagedRunner",
     "duplicate runner id",
@@ -233,16 +258,15 @@ async function runnerChecks(suffix, template) {
     "CWSANDBOX_RUNNER_ALREADY_EXISTS",
     () => client.createManagedRunner(input),
   );
-  await checkError(
-    "GetRunner",
-    "unknown id",
-    "not_found",
-    "CWSANDBOX_RUNNER_NOT_FOUND",
-    () => client.getRunner({ id: randomUUID() }),
+
+  await checkError("GetRunner", "unknown id", "not_found", "CWSANDBOX_RUNNER_NOT_FOUND", () =>
+    client.getRunner({ id: randomUUID() }),
   );
+
   if (created === undefined) {
     return;
   }
+
   await check(
     "GetRunner",
     "get by uuid",
@@ -250,6 +274,7 @@ async function runnerChecks(suffix, template) {
     () => client.getRunner({ id: created.id }),
     (r) => sameOrProblem("identity.runnerId", r.identity?.runnerId, runnerId),
   );
+
   const current = await check(
     "GetRunner",
     "get by runner id",
@@ -257,6 +282,7 @@ async function runnerChecks(suffix, template) {
     () => client.getRunner({ id: runnerId }),
     (r) => ({ updateAvailable: r.updateAvailable, ...sameOrProblem("id", r.id, created.id) }),
   );
+
   await check(
     "ListManagedRunners",
     "list with page size 2",
@@ -269,9 +295,12 @@ async function runnerChecks(suffix, template) {
     ({ items, pages }) => ({
       items: items.length,
       pages,
-      ...(items.some((r) => r.id === created.id) ? {} : { problem: `runner ${created.id} is missing from the list` }),
+      ...(items.some((r) => r.id === created.id)
+        ? {}
+        : { problem: `runner ${created.id} is missing from the list` }),
     }),
   );
+
   await check(
     "UpdateManagedRunner",
     "update display name with a mask",
@@ -286,6 +315,7 @@ async function runnerChecks(suffix, template) {
       ...sameOrProblem("displayName", r.displayName, "Renamed interop peer runner"),
     }),
   );
+
   // Apply succeeds only when the release channel has a newer version.
   const applyExpected = current?.updateAvailable ? "ok" : "failed_precondition";
   await check(
@@ -295,9 +325,11 @@ async function runnerChecks(suffix, template) {
     () => client.applyManagedRunnerUpdate({ id: runnerId }),
     (r) => ({ updateAvailable: r.updateAvailable, activeConfigVersion: r.activeConfigVersion }),
   );
+
   await check("DeleteManagedRunner", "delete by runner id", "ok", () =>
     client.deleteManagedRunner({ id: runnerId }),
   );
+
   await waitForTeardown(runnerId);
 }
 
@@ -343,11 +375,18 @@ async function main() {
       () => client.deleteProfileTemplate({ id: template.id }),
     );
   }
+
   const passed = results.filter(Boolean).length;
   const failed = results.length - passed;
   const rpcs = [...rpcsCalled].sort();
   console.log(
-    JSON.stringify({ summary: true, ok: failed === 0 && rpcs.length === 11, passed, failed, rpcs_called: rpcs.length }),
+    JSON.stringify({
+      summary: true,
+      ok: failed === 0 && rpcs.length === 11,
+      passed,
+      failed,
+      rpcs_called: rpcs.length,
+    }),
   );
   process.exit(failed === 0 && rpcs.length === 11 ? 0 : 1);
 }

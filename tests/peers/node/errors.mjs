@@ -33,12 +33,12 @@ function errorInfo(reason, metadata) {
   return { desc: ErrorInfoSchema, value: { reason, domain: DOMAIN, metadata } };
 }
 
-/** An error whose only detail is a google.rpc.ErrorInfo. */
+/** Returns an error whose only detail is a google.rpc.ErrorInfo. */
 export function withErrorInfo(code, message, reason, metadata) {
   return new ConnectError(message, code, undefined, [errorInfo(reason, metadata)]);
 }
 
-/** INVALID_ARGUMENT with one google.rpc.BadRequest field violation. */
+/** Returns INVALID_ARGUMENT with one google.rpc.BadRequest field violation. */
 export function invalidArgument(field, description) {
   const badRequest = {
     desc: BadRequestSchema,

@@ -31,7 +31,10 @@ export function seedTemplates(store, count) {
             memoryLimit: "4Gi",
           },
           instanceTypes: ["gd-8xh100ib-i128", "cd-gp-a192-genoa"],
-          nodeSelector: { "node.coreweave.cloud/class": "cpu", "topology.kubernetes.io/zone": "us-east-04a" },
+          nodeSelector: {
+            "node.coreweave.cloud/class": "cpu",
+            "topology.kubernetes.io/zone": "us-east-04a",
+          },
           tags: ["seed", "benchmark"],
           namespaceConfigJson: '{"strategy":"per-user","namespacePrefix":"sbx-"}',
           networkConfigJson:

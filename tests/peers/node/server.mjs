@@ -10,8 +10,8 @@
 import http from "node:http";
 import http2 from "node:http2";
 import { parseArgs } from "node:util";
-import { connectNodeAdapter } from "@connectrpc/connect-node";
-import { compressionBrotli, compressionGzip } from "@connectrpc/connect-node";
+import { ConnectError } from "@connectrpc/connect";
+import { compressionBrotli, compressionGzip, connectNodeAdapter } from "@connectrpc/connect-node";
 import { RunnerManagementService } from "./gen/coreweave/sandbox/v1beta2/runner_management_service_pb.js";
 import { Store, createService } from "./service.mjs";
 import { seedTemplates } from "./seed.mjs";
@@ -39,10 +39,26 @@ if (!Number.isInteger(seedCount) || seedCount < 0) {
 const store = new Store();
 seedTemplates(store, seedCount);
 
+// Errors the service raises on purpose are ConnectErrors; log anything else,
+// which connect-node turns into an "internal" error for the caller.
+function logUnexpectedErrors(next) {
+  return async (req) => {
+    try {
+      return await next(req);
+    } catch (err) {
+      if (!(err instanceof ConnectError)) {
+        console.error(`${req.method.name} failed: ${err?.stack ?? err}`);
+      }
+      throw err;
+    }
+  };
+}
+
 const handler = connectNodeAdapter({
   routes: (router) => router.service(RunnerManagementService, createService(store)),
   acceptCompression: [compressionGzip, compressionBrotli],
   jsonOptions: { ignoreUnknownFields: false },
+  interceptors: [logUnexpectedErrors],
 });
 
 const server = args.http1 ? http.createServer(handler) : http2.createServer(handler);

@@ -20,7 +20,7 @@ import { forcedError, invalidArgument, withErrorInfo } from "./errors.mjs";
 
 export const ORGANIZATION_ID = "org-peer";
 
-/** Clusters this server knows; runners must name one of them. */
+/** The clusters this server accepts. A runner must name one of them. */
 export const CLUSTERS = [
   { id: "3f1c9a52-5a7e-4d0b-9c1e-04a000000001", name: "cks-east-04a", zone: "US-EAST-04A" },
   { id: "3f1c9a52-5a7e-4d0b-9c1e-01a000000002", name: "cks-west-01a", zone: "US-WEST-01A" },
@@ -333,19 +333,21 @@ function resolveCluster(identity) {
     throw invalidArgument("runner.identity.zone", "is required, for example US-EAST-04A");
   }
   if ((identity.clusterId === "") === (identity.clusterName === "")) {
-    throw invalidArgument(
-      "runner.identity",
-      "set exactly one of cluster_id and cluster_name",
-    );
+    throw invalidArgument("runner.identity", "set exactly one of cluster_id and cluster_name");
   }
   const cluster = CLUSTERS.find(
     (c) => c.id === identity.clusterId || c.name === identity.clusterName,
   );
   if (cluster === undefined) {
     const name = identity.clusterId || identity.clusterName;
-    throw withErrorInfo(Code.NotFound, `cluster "${name}" not found`, "CWSANDBOX_CLUSTER_NOT_FOUND", {
-      cluster: name,
-    });
+    throw withErrorInfo(
+      Code.NotFound,
+      `cluster "${name}" not found`,
+      "CWSANDBOX_CLUSTER_NOT_FOUND",
+      {
+        cluster: name,
+      },
+    );
   }
   if (cluster.zone.toLowerCase() !== identity.zone.toLowerCase()) {
     throw invalidArgument(
@@ -518,7 +520,10 @@ function rejectOutputOnly(msg, schema, names, prefix) {
   for (const name of names) {
     const field = schema.field[name];
     if (isFieldSet(msg, field)) {
-      throw invalidArgument(`${prefix}.${field.name}`, "is output only; remove it from the request");
+      throw invalidArgument(
+        `${prefix}.${field.name}`,
+        "is output only; remove it from the request",
+      );
     }
   }
 }
@@ -573,7 +578,10 @@ function page(map, req, kind) {
     const decoded = Buffer.from(req.pageToken, "base64url").toString("utf8");
     const match = /^([a-z]+):(\d+)$/.exec(decoded);
     if (match === null || match[1] !== kind) {
-      throw invalidArgument("page_token", "is invalid; send the next_page_token of the previous page");
+      throw invalidArgument(
+        "page_token",
+        "is invalid; send the next_page_token of the previous page",
+      );
     }
     after = Number(match[2]);
   }

@@ -41,6 +41,9 @@ def main() -> None:
     config.bind = [f"fd://{sock.fileno()}"]
     config.errorlog = "-"  # Hypercorn logs to stderr
     config.accesslog = None
+    # Hypercorn closes a connection after 1000 requests by default, which
+    # breaks long HTTP/2 benchmark runs on one connection.
+    config.keep_alive_max_requests = 2**31
 
     stop = asyncio.Event()
 

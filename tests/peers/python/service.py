@@ -30,7 +30,7 @@ from coreweave.sandbox.v1beta2 import (
 ORGANIZATION_ID = "org-peer"
 DOMAIN = "cwsandbox.com"
 
-# Clusters this server knows; runners must name one of them.
+# The clusters this server accepts. A runner must name one of them.
 CLUSTERS = [
     {"id": "3f1c9a52-5a7e-4d0b-9c1e-04a000000001", "name": "cks-east-04a", "zone": "US-EAST-04A"},
     {"id": "3f1c9a52-5a7e-4d0b-9c1e-01a000000002", "name": "cks-west-01a", "zone": "US-WEST-01A"},
@@ -83,7 +83,9 @@ def invalid_argument(field_path: str, description: str) -> ConnectError:
             error_details_pb2.BadRequest.FieldViolation(field=field_path, description=description)
         ]
     )
-    return ConnectError(Code.INVALID_ARGUMENT, f"{field_path}: {description}", details=[bad_request])
+    return ConnectError(
+        Code.INVALID_ARGUMENT, f"{field_path}: {description}", details=[bad_request]
+    )
 
 
 def forced_error(name: str) -> ConnectError | None:
@@ -96,7 +98,9 @@ def forced_error(name: str) -> ConnectError | None:
         return None
     if code is Code.UNAVAILABLE:
         details = [
-            error_details_pb2.RetryInfo(retry_delay=duration_pb2.Duration(seconds=1, nanos=500_000_000))
+            error_details_pb2.RetryInfo(
+                retry_delay=duration_pb2.Duration(seconds=1, nanos=500_000_000)
+            )
         ]
     elif code is Code.INVALID_ARGUMENT:
         details = [
@@ -136,7 +140,9 @@ def now() -> timestamp_pb2.Timestamp:
 def reject_output_only(msg, names: set[str], prefix: str) -> None:
     for desc, _ in msg.ListFields():
         if desc.name in names:
-            raise invalid_argument(f"{prefix}.{desc.name}", "is output only; remove it from the request")
+            raise invalid_argument(
+                f"{prefix}.{desc.name}", "is output only; remove it from the request"
+            )
 
 
 def validate_name(value: str, field_path: str) -> None:
@@ -293,13 +299,20 @@ def resolve_cluster(identity: runner_pb2.RunnerIdentity) -> dict[str, str]:
     if (identity.cluster_id == "") == (identity.cluster_name == ""):
         raise invalid_argument("runner.identity", "set exactly one of cluster_id and cluster_name")
     cluster = next(
-        (c for c in CLUSTERS if c["id"] == identity.cluster_id or c["name"] == identity.cluster_name),
+        (
+            c
+            for c in CLUSTERS
+            if c["id"] == identity.cluster_id or c["name"] == identity.cluster_name
+        ),
         None,
     )
     if cluster is None:
         name = identity.cluster_id or identity.cluster_name
         raise with_error_info(
-            Code.NOT_FOUND, f'cluster "{name}" not found', "CWSANDBOX_CLUSTER_NOT_FOUND", cluster=name
+            Code.NOT_FOUND,
+            f'cluster "{name}" not found',
+            "CWSANDBOX_CLUSTER_NOT_FOUND",
+            cluster=name,
         )
     if cluster["zone"].lower() != identity.zone.lower():
         raise invalid_argument(
@@ -336,7 +349,9 @@ def validate_bindings(store: Store, bindings, managed_spec) -> None:
             )
     defaults = sum(1 for b in bindings if b.is_default)
     if defaults != 1:
-        raise invalid_argument(prefix, f"needs exactly one binding with is_default, found {defaults}")
+        raise invalid_argument(
+            prefix, f"needs exactly one binding with is_default, found {defaults}"
+        )
 
 
 def _set_zone(dst: runner_pb2.Runner, src: runner_pb2.Runner) -> None:
@@ -466,7 +481,9 @@ class RunnerManagement:
         reject_output_only(src, TEMPLATE_OUTPUT_ONLY, "profile_template")
         validate_name(src.display_name, "profile_template.display_name")
         if not src.HasField("spec"):
-            raise invalid_argument("profile_template.spec", "is required; send {} for an empty spec")
+            raise invalid_argument(
+                "profile_template.spec", "is required; send {} for an empty spec"
+            )
         validate_spec(src.spec, "profile_template.spec")
         if self.store.template_by_display_name(src.display_name) is not None:
             raise with_error_info(
@@ -493,8 +510,12 @@ class RunnerManagement:
         return self.store.find_template(request.id)
 
     async def list_profile_templates(self, request, ctx):
-        items, token = page(self.store.templates, request.page_size, request.page_token, "templates")
-        return service_pb2.ListProfileTemplatesResponse(profile_templates=items, next_page_token=token)
+        items, token = page(
+            self.store.templates, request.page_size, request.page_token, "templates"
+        )
+        return service_pb2.ListProfileTemplatesResponse(
+            profile_templates=items, next_page_token=token
+        )
 
     async def update_profile_template(self, request, ctx):
         if not request.HasField("profile_template"):
