@@ -136,8 +136,9 @@ impl Code {
     }
 
     /// Returns the code for an HTTP error status of a REST (google.api.http)
-    /// response whose body is not a google.rpc.Status, per the HTTP mapping of
-    /// google.rpc.Code.
+    /// response whose body is not a google.rpc.Status, per the HTTP mapping
+    /// documented on google.rpc.Code: other 4xx statuses are
+    /// `FailedPrecondition`, other statuses `Unknown`.
     pub fn from_rest_http_status(status: http::StatusCode) -> Code {
         match status.as_u16() {
             400 => Code::InvalidArgument,
@@ -148,10 +149,11 @@ impl Code {
             416 => Code::OutOfRange,
             429 => Code::ResourceExhausted,
             499 => Code::Canceled,
+            500 => Code::Internal,
             501 => Code::Unimplemented,
             502 | 503 => Code::Unavailable,
             504 => Code::DeadlineExceeded,
-            400..=499 => Code::FailedPrecondition,
+            _ if status.is_client_error() => Code::FailedPrecondition,
             _ => Code::Unknown,
         }
     }

@@ -4,7 +4,12 @@ use std::time::Duration;
 
 use http::HeaderMap;
 
+use super::code::Code;
+use super::metadata::{
+    InvalidBinaryHeader, binary_header_name, encode_binary_header, get_binary_all,
+};
 use super::method::Idempotency;
+use super::status::{ClientErrorKind, Status};
 
 /// Options that apply to one call.
 #[derive(Debug, Clone, Default)]
@@ -74,10 +79,34 @@ impl<T> Request<T> {
         self
     }
 
-    /// Adds a request header.
+    /// Adds a request header. A header of the same name set on the channel
+    /// is replaced, and headers that the channel controls (`content-type`,
+    /// `connect-*` and the like) fail the call with `InvalidArgument`.
     pub fn with_header(mut self, name: http::HeaderName, value: http::HeaderValue) -> Self {
         self.options.headers.append(name, value);
         self
+    }
+
+    /// Adds binary metadata: `name` gets the `-bin` suffix when it lacks one,
+    /// and the value is sent as unpadded base64.
+    ///
+    /// # Errors
+    ///
+    /// Returns `InvalidArgument` when `name` is not a valid header name.
+    pub fn with_binary_header(mut self, name: &str, value: &[u8]) -> Result<Self, Status> {
+        let header = binary_header_name(name).ok_or_else(|| {
+            Status::client(
+                Code::InvalidArgument,
+                format!(
+                    "{name:?} is not a valid header name; use lowercase letters, digits, - and _"
+                ),
+            )
+            .with_kind(ClientErrorKind::Encode)
+        })?;
+        self.options
+            .headers
+            .append(header, encode_binary_header(value));
+        Ok(self)
     }
 
     /// Overrides the method's idempotency for this call.
@@ -124,6 +153,8 @@ pub struct Response<T> {
     message: T,
     headers: HeaderMap,
     trailers: HeaderMap,
+    http_status: http::StatusCode,
+    http_version: http::Version,
 }
 
 impl<T> Response<T> {
@@ -133,7 +164,15 @@ impl<T> Response<T> {
             message,
             headers,
             trailers,
+            http_status: http::StatusCode::OK,
+            http_version: http::Version::default(),
         }
+    }
+
+    pub(crate) fn with_http(mut self, status: http::StatusCode, version: http::Version) -> Self {
+        self.http_status = status;
+        self.http_version = version;
+        self
     }
 
     /// Wraps a message with no metadata.
@@ -156,8 +195,34 @@ impl<T> Response<T> {
         &self.headers
     }
 
-    /// Returns the trailers: Connect `trailer-` headers with the prefix removed.
+    /// Returns the trailers: Connect `trailer-` headers with the prefix
+    /// removed, and HTTP trailers.
     pub fn trailers(&self) -> &HeaderMap {
         &self.trailers
+    }
+
+    /// Returns the HTTP status of the response: 200 for Connect, any 2xx for REST.
+    pub fn http_status(&self) -> http::StatusCode {
+        self.http_status
+    }
+
+    /// Returns the HTTP version the response arrived over.
+    pub fn http_version(&self) -> http::Version {
+        self.http_version
+    }
+
+    /// Returns the decoded values of binary header `name` (with or without
+    /// the `-bin` suffix), or of the trailer when no header has that name.
+    ///
+    /// # Errors
+    ///
+    /// Returns [`InvalidBinaryHeader`] when a value is not base64.
+    pub fn binary_metadata(&self, name: &str) -> Result<Vec<Vec<u8>>, InvalidBinaryHeader> {
+        let values = get_binary_all(&self.headers, name)?;
+        if values.is_empty() {
+            get_binary_all(&self.trailers, name)
+        } else {
+            Ok(values)
+        }
     }
 }

@@ -1,0 +1,243 @@
+//! Message codecs, gzip, and the checks that bound what a response may cost.
+
+use std::io::Read;
+
+use bytes::Bytes;
+
+use super::channel::Message;
+use super::code::Code;
+use super::status::{ClientErrorKind, Status};
+
+/// How Connect messages are encoded on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Codec {
+    /// Proto3 JSON, content type `application/json`.
+    #[default]
+    Json,
+    /// Binary protobuf, content type `application/proto`.
+    Proto,
+}
+
+impl Codec {
+    /// Returns the codec name of the Connect protocol: `json` or `proto`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Codec::Json => "json",
+            Codec::Proto => "proto",
+        }
+    }
+
+    /// Returns the unary content type, such as `application/json`.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Codec::Json => "application/json",
+            Codec::Proto => "application/proto",
+        }
+    }
+
+    pub(crate) fn encode<M: Message>(self, message: &M) -> Result<Vec<u8>, Status> {
+        match self {
+            Codec::Json => encode_json(message),
+            Codec::Proto => Ok(message.encode_to_vec()),
+        }
+    }
+
+    pub(crate) fn decode<M: Message>(self, body: &[u8], max_depth: usize) -> Result<M, Status> {
+        match self {
+            Codec::Json => decode_json(body, max_depth),
+            Codec::Proto => decode_proto(body),
+        }
+    }
+}
+
+pub(crate) fn encode_json<M: Message>(message: &M) -> Result<Vec<u8>, Status> {
+    serde_json::to_vec(message).map_err(|error| {
+        Status::client(
+            Code::Internal,
+            format!("failed to encode the request as JSON: {error}"),
+        )
+        .with_kind(ClientErrorKind::Encode)
+        .with_source(error)
+    })
+}
+
+/// Decodes a proto3 JSON message. An empty body is the default message.
+pub(crate) fn decode_json<M: Message>(body: &[u8], max_depth: usize) -> Result<M, Status> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(M::default());
+    }
+    let text = check_json(body, max_depth)?;
+    serde_json::from_str(text).map_err(|error| {
+        Status::client(
+            Code::Internal,
+            format!("invalid JSON in the response message: {error}"),
+        )
+        .with_kind(ClientErrorKind::Decode)
+        .with_source(error)
+    })
+}
+
+fn decode_proto<M: Message>(body: &[u8]) -> Result<M, Status> {
+    M::decode(body).map_err(|error| {
+        Status::client(
+            Code::Internal,
+            format!("invalid binary protobuf in the response message: {error}"),
+        )
+        .with_kind(ClientErrorKind::Decode)
+        .with_source(error)
+    })
+}
+
+/// Checks that a JSON document is UTF-8 and nests at most `max_depth` levels,
+/// before any parser allocates for it. Returns the document as text.
+pub(crate) fn check_json(body: &[u8], max_depth: usize) -> Result<&str, Status> {
+    let text = std::str::from_utf8(body).map_err(|error| {
+        Status::client(
+            Code::Internal,
+            format!("the response body is not valid UTF-8: {error}"),
+        )
+        .with_kind(ClientErrorKind::Decode)
+        .with_source(error)
+    })?;
+    let depth = json_depth(body);
+    if depth > max_depth {
+        return Err(Status::client(
+            Code::ResourceExhausted,
+            format!(
+                "the response JSON nests {depth} levels deep, more than the limit of \
+                 {max_depth}; raise max_json_depth on the channel builder if the server is trusted"
+            ),
+        )
+        .with_kind(ClientErrorKind::TooLarge));
+    }
+    Ok(text)
+}
+
+/// Returns the maximum nesting depth of objects and arrays in a JSON text,
+/// skipping brackets inside strings. Invalid JSON yields some depth too, and
+/// the parser reports the syntax error afterwards.
+pub(crate) fn json_depth(body: &[u8]) -> usize {
+    let mut depth = 0usize;
+    let mut max_depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    for &byte in body {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if byte == b'\\' {
+                escaped = true;
+            } else if byte == b'"' {
+                in_string = false;
+            }
+            continue;
+        }
+        match byte {
+            b'"' => in_string = true,
+            b'{' | b'[' => {
+                depth += 1;
+                max_depth = max_depth.max(depth);
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    max_depth
+}
+
+/// Compresses a body with gzip at the default level.
+pub(crate) fn gzip(body: &[u8]) -> Result<Vec<u8>, Status> {
+    use std::io::Write;
+
+    let mut encoder = flate2::write::GzEncoder::new(
+        Vec::with_capacity(body.len() / 2),
+        flate2::Compression::default(),
+    );
+    let result = encoder.write_all(body).and_then(|()| encoder.finish());
+    result.map_err(|error| {
+        Status::client(
+            Code::Internal,
+            format!("failed to gzip the request body: {error}"),
+        )
+        .with_kind(ClientErrorKind::Encode)
+        .with_source(error)
+    })
+}
+
+/// Decompresses a gzip body, failing once the output passes `limit` bytes.
+pub(crate) fn gunzip(body: &[u8], limit: usize) -> Result<Bytes, Status> {
+    let decoder = flate2::read::GzDecoder::new(body);
+    let mut output = Vec::with_capacity(body.len().saturating_mul(4).min(limit));
+    let allowed = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
+    decoder
+        .take(allowed)
+        .read_to_end(&mut output)
+        .map_err(|error| {
+            Status::client(
+                Code::Internal,
+                format!("invalid gzip data in the response body: {error}"),
+            )
+            .with_kind(ClientErrorKind::Decode)
+            .with_source(error)
+        })?;
+    if output.len() > limit {
+        return Err(too_large("decompressed", limit));
+    }
+    Ok(Bytes::from(output))
+}
+
+/// Returns the status of a response body over the size limit.
+pub(crate) fn too_large(what: &str, limit: usize) -> Status {
+    Status::client(
+        Code::ResourceExhausted,
+        format!(
+            "the {what} response body is larger than the limit of {limit} bytes; \
+             raise max_response_size on the channel builder if the response is expected"
+        ),
+    )
+    .with_kind(ClientErrorKind::TooLarge)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn depth_ignores_brackets_in_strings() {
+        assert_eq!(json_depth(br#"{"a": "[[[{{{", "b": [1, [2]]}"#), 3);
+        assert_eq!(json_depth(br#"{"a": "\"[[", "b": {}}"#), 2);
+        assert_eq!(json_depth(b"42"), 0);
+    }
+
+    #[test]
+    fn deep_json_is_rejected_before_parsing() {
+        let deep = format!("{}{}", "[".repeat(65), "]".repeat(65));
+        let status = check_json(deep.as_bytes(), 64).unwrap_err();
+        assert_eq!(status.code(), Code::ResourceExhausted);
+        assert!(status.message().contains("65 levels"), "{status}");
+        assert!(check_json(deep.as_bytes(), 65).is_ok());
+    }
+
+    #[test]
+    fn invalid_utf8_is_internal() {
+        let status = check_json(b"{\"a\": \"\xff\"}", 64).unwrap_err();
+        assert_eq!(status.code(), Code::Internal);
+        assert!(status.message().contains("UTF-8"), "{status}");
+    }
+
+    #[test]
+    fn gzip_round_trips_within_limit() {
+        let body = b"hello hello hello hello".repeat(100);
+        let compressed = gzip(&body).unwrap();
+        assert_eq!(gunzip(&compressed, body.len()).unwrap(), body);
+        let status = gunzip(&compressed, body.len() - 1).unwrap_err();
+        assert_eq!(status.code(), Code::ResourceExhausted);
+    }
+
+    #[test]
+    fn bad_gzip_is_internal() {
+        let status = gunzip(b"not gzip at all", 1024).unwrap_err();
+        assert_eq!(status.code(), Code::Internal);
+        assert!(status.message().contains("gzip"), "{status}");
+    }
+}
