@@ -1,1 +1,3 @@
+//! The `cwsctl` command-line tool.
+
 fn main() {}

@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use cwsandbox_control::connect::{
-    Channel, Code, Codec, Interceptor, MethodDescriptor, Protocol, Request, Status,
+    Channel, Code, Codec, Interceptor, MethodDescriptor, Protocol, Request, RetryPolicy, Status,
 };
 use cwsandbox_control::v1beta2::runner_management_service::GET_PROFILE_TEMPLATE;
 use cwsandbox_control::v1beta2::{
@@ -248,6 +248,8 @@ fn build_channel(url: &str, config: &Config, log: Arc<WireLog>) -> Channel {
         .request_compression_threshold(config.gzip.then_some(0))
         .bearer_token("interop-token")
         .default_timeout(Duration::from_secs(10))
+        // Each forced error must reach the assertions as the peer sent it.
+        .retry_policy(RetryPolicy::none())
         .interceptor(WireLogInterceptor(log));
     let builder = if config.http2 {
         builder.http2_prior_knowledge()

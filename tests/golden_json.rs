@@ -1,7 +1,7 @@
 //! The golden generated code compiles from outside the crate, and its proto3
 //! JSON agrees with Python protobuf's `json_format` on every scalar form.
 
-#[allow(missing_docs, clippy::all)]
+#[allow(missing_docs, dead_code, unreachable_pub, clippy::all)]
 mod golden {
     include!("golden/expected/golden.v1.rs");
     include!("golden/expected/golden.v1.serde.rs");

@@ -12,6 +12,7 @@ use super::channel::{Channel, ChannelConfig};
 use super::codec::Codec;
 use super::error_body::Protocol;
 use super::interceptor::Interceptor;
+use super::retry::{RetryBudget, RetryPolicy};
 use super::token::SecretToken;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -121,6 +122,8 @@ pub struct ChannelBuilder {
     extra_roots_pem: Vec<Vec<u8>>,
     default_headers: HeaderMap,
     interceptors: Vec<Arc<dyn Interceptor>>,
+    retry_policy: RetryPolicy,
+    retry_budget: Option<Arc<RetryBudget>>,
 }
 
 impl fmt::Debug for ChannelBuilder {
@@ -157,6 +160,8 @@ impl ChannelBuilder {
             extra_roots_pem: Vec::new(),
             default_headers: HeaderMap::new(),
             interceptors: Vec::new(),
+            retry_policy: RetryPolicy::default(),
+            retry_budget: Some(Arc::new(RetryBudget::default())),
         }
     }
 
@@ -278,6 +283,20 @@ impl ChannelBuilder {
         self
     }
 
+    /// Sets the retry policy of every call; a call's own policy takes precedence.
+    /// The default is [`RetryPolicy::default`].
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry_policy = policy;
+        self
+    }
+
+    /// Sets the retry budget shared by the channel's calls; `None` removes the
+    /// limit. The default is [`RetryBudget::default`].
+    pub fn retry_budget(mut self, budget: Option<Arc<RetryBudget>>) -> Self {
+        self.retry_budget = budget;
+        self
+    }
+
     /// Adds a header to every request.
     pub fn default_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
         self.default_headers.append(name, value);
@@ -334,6 +353,8 @@ impl ChannelBuilder {
             connect_get: self.connect_get,
             max_get_url_length: self.max_get_url_length,
             default_headers: self.default_headers,
+            retry_policy: self.retry_policy,
+            retry_budget: self.retry_budget,
         };
         Ok(Channel::from_parts(config, client, self.interceptors))
     }

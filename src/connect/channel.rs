@@ -21,6 +21,7 @@ use super::metadata::split_trailers;
 use super::method::{HttpRule, Idempotency, MethodDescriptor};
 use super::request::{CallOptions, Request, Response};
 use super::rest;
+use super::retry::{RetryBudget, RetryPolicy};
 use super::status::{ClientErrorKind, Status};
 
 /// The bounds a message type meets to travel over a channel: the binary
@@ -58,6 +59,8 @@ pub(crate) struct ChannelConfig {
     pub connect_get: bool,
     pub max_get_url_length: usize,
     pub default_headers: HeaderMap,
+    pub retry_policy: RetryPolicy,
+    pub retry_budget: Option<Arc<RetryBudget>>,
 }
 
 struct Inner {
@@ -95,6 +98,22 @@ impl fmt::Debug for Channel {
             .field("default_timeout", &config.default_timeout)
             .field("interceptors", &self.inner.interceptors.len())
             .finish_non_exhaustive()
+    }
+}
+
+/// Returns the deadline of one attempt: the call's deadline, shortened by the
+/// retry policy's per-attempt timeout.
+fn attempt_deadline(call: Option<Deadline>, attempt_timeout: Option<Duration>) -> Option<Deadline> {
+    let Some(timeout) = attempt_timeout else {
+        return call;
+    };
+    let own = Instant::now()
+        .checked_add(timeout)
+        .map(|at| Deadline { at, timeout });
+    match (call, own) {
+        (Some(call), Some(own)) if call.at <= own.at => Some(call),
+        (_, Some(own)) => Some(own),
+        (call, None) => call,
     }
 }
 
@@ -169,11 +188,83 @@ impl Channel {
         let (message, options) = request.into_parts();
         let deadline = self.deadline(&options, started);
         match self.prepare(method, &message, &options) {
-            Ok(prepared) => self.attempt(method, &prepared, deadline).await,
+            Ok(prepared) => {
+                self.send_with_retries(method, &prepared, &options, deadline)
+                    .await
+            }
             Err(status) => {
                 self.report::<Resp>(method, started, Err(&status));
                 Err(status)
             }
+        }
+    }
+
+    /// Sends attempts until one succeeds, the retry policy or budget says
+    /// stop, or the next delay would pass the call's deadline.
+    async fn send_with_retries<Resp: Message>(
+        &self,
+        method: &'static MethodDescriptor,
+        prepared: &PreparedRequest,
+        options: &CallOptions,
+        deadline: Option<Deadline>,
+    ) -> Result<Response<Resp>, Status> {
+        let config = &self.inner.config;
+        let policy = options.retry.as_ref().unwrap_or(&config.retry_policy);
+        let idempotency = options.idempotency.unwrap_or(method.idempotency);
+        let mut attempt = 1;
+        loop {
+            let attempt_deadline = attempt_deadline(deadline, policy.attempt_timeout);
+            let status = match self.attempt(method, prepared, attempt_deadline).await {
+                Ok(response) => {
+                    if let Some(budget) = &config.retry_budget {
+                        budget.on_success();
+                    }
+                    return Ok(response);
+                }
+                Err(status) => status,
+            };
+            let Some(delay) = self.retry_delay(policy, idempotency, &status, attempt, deadline)
+            else {
+                return Err(status);
+            };
+            tracing::debug!(
+                procedure = method.procedure,
+                attempt,
+                code = %status.code(),
+                delay_ms = delay.as_millis() as u64,
+                "retrying the call"
+            );
+            tokio::time::sleep(delay).await;
+            attempt += 1;
+        }
+    }
+
+    /// Returns the delay before the next attempt, or `None` when the call ends
+    /// with `status`.
+    fn retry_delay(
+        &self,
+        policy: &RetryPolicy,
+        idempotency: Idempotency,
+        status: &Status,
+        attempt: u32,
+        deadline: Option<Deadline>,
+    ) -> Option<Duration> {
+        let now = Instant::now();
+        if deadline.is_some_and(|deadline| deadline.at <= now) {
+            return None;
+        }
+        if !policy.is_retryable(status, idempotency, attempt) {
+            return None;
+        }
+        let budget = self.inner.config.retry_budget.as_ref();
+        if budget.is_some_and(|budget| !budget.on_failure()) {
+            tracing::debug!(code = %status.code(), "retry budget exhausted; not retrying");
+            return None;
+        }
+        let delay = policy.delay(status, attempt)?;
+        match deadline {
+            Some(deadline) if now + delay >= deadline.at => None,
+            _ => Some(delay),
         }
     }
 

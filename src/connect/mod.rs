@@ -50,6 +50,7 @@ mod method;
 mod path_template;
 mod request;
 mod rest;
+mod retry;
 mod status;
 #[cfg(any(feature = "tls-ring-webpki", feature = "tls-ring-native"))]
 mod tls;
@@ -71,6 +72,7 @@ pub use metadata::{
 };
 pub use method::{HttpRule, HttpVerb, Idempotency, MethodDescriptor};
 pub use request::{CallOptions, IntoRequest, Request, Response};
+pub use retry::{RetryBudget, RetryPolicy};
 pub use status::{Origin, Status};
 pub use token::SecretToken;
 

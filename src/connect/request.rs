@@ -9,6 +9,7 @@ use super::metadata::{
     InvalidBinaryHeader, binary_header_name, encode_binary_header, get_binary_all,
 };
 use super::method::Idempotency;
+use super::retry::RetryPolicy;
 use super::status::{ClientErrorKind, Status};
 
 /// Options that apply to one call.
@@ -25,6 +26,8 @@ pub struct CallOptions {
     /// Whether a side-effect-free method may be sent as a Connect GET. `None`
     /// uses the channel's default.
     pub connect_get: Option<bool>,
+    /// Overrides the channel's retry policy for this call.
+    pub retry: Option<RetryPolicy>,
 }
 
 /// A request message and the options of its call.
@@ -118,6 +121,12 @@ impl<T> Request<T> {
     /// Sets the idempotency unless the caller already chose one.
     pub fn with_default_idempotency(mut self, idempotency: Idempotency) -> Self {
         self.options.idempotency.get_or_insert(idempotency);
+        self
+    }
+
+    /// Sets the retry policy of this call; [`RetryPolicy::none`] disables retries.
+    pub fn with_retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.options.retry = Some(policy);
         self
     }
 

@@ -52,7 +52,10 @@ impl Default for RetryPolicy {
 impl RetryPolicy {
     /// A policy that never retries.
     pub fn none() -> Self {
-        Self { max_attempts: 1, ..Self::default() }
+        Self {
+            max_attempts: 1,
+            ..Self::default()
+        }
     }
 
     /// Returns true when `status`, from attempt number `attempt` (1-based),
@@ -61,7 +64,8 @@ impl RetryPolicy {
         if attempt >= self.max_attempts {
             return false;
         }
-        if status.is_unsent() {
+        // A connection that never opened carried no request, whatever the method.
+        if status.is_unsent() && status.is_connect() {
             return true;
         }
         if !idempotency.is_safe_to_retry() {
@@ -69,6 +73,8 @@ impl RetryPolicy {
         }
         match status.code() {
             Code::Unavailable => true,
+            // A response cut off by the connection is a transport failure.
+            _ if status.is_transport() => true,
             Code::ResourceExhausted => status.retry_delay().is_some(),
             Code::Internal => self.retry_internal,
             // A client-made timeout of one attempt leaves the call's deadline
@@ -89,7 +95,9 @@ impl RetryPolicy {
         let exponent = i32::try_from(attempt.saturating_sub(1)).unwrap_or(i32::MAX);
         let bound = self.initial_backoff.as_secs_f64() * self.multiplier.max(1.0).powi(exponent);
         let bound = bound.min(self.max_backoff.as_secs_f64());
-        Some(Duration::from_secs_f64(rand::random::<f64>() * bound.max(0.0)))
+        Some(Duration::from_secs_f64(
+            rand::random::<f64>() * bound.max(0.0),
+        ))
     }
 }
 
@@ -122,15 +130,24 @@ impl RetryBudget {
 
     /// Records a failed attempt and returns true when a retry is still allowed.
     pub fn on_failure(&self) -> bool {
-        let _guard = self.lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let tokens = self.milli_tokens.load(Ordering::Relaxed).saturating_sub(1000);
+        let _guard = self
+            .lock
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let tokens = self
+            .milli_tokens
+            .load(Ordering::Relaxed)
+            .saturating_sub(1000);
         self.milli_tokens.store(tokens, Ordering::Relaxed);
         tokens > self.capacity * 500
     }
 
     /// Records a successful call.
     pub fn on_success(&self) {
-        let _guard = self.lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let _guard = self
+            .lock
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         let refill = (self.refill_per_success * 1000.0) as u64;
         let tokens = (self.milli_tokens.load(Ordering::Relaxed) + refill).min(self.capacity * 1000);
         self.milli_tokens.store(tokens, Ordering::Relaxed);
@@ -161,7 +178,9 @@ mod tests {
 
     fn with_retry_info(code: Code, seconds: i64) -> Status {
         let delay = crate::wkt::Duration { seconds, nanos: 0 };
-        server(code).with_detail(Detail::RetryInfo(RetryInfo { retry_delay: Some(delay) }))
+        server(code).with_detail(Detail::RetryInfo(RetryInfo {
+            retry_delay: Some(delay),
+        }))
     }
 
     #[test]
@@ -186,7 +205,10 @@ mod tests {
     fn internal_retries_only_when_asked() {
         let status = server(Code::Internal);
         let default = RetryPolicy::default();
-        let eager = RetryPolicy { retry_internal: true, ..RetryPolicy::default() };
+        let eager = RetryPolicy {
+            retry_internal: true,
+            ..RetryPolicy::default()
+        };
         assert!(!default.is_retryable(&status, Idempotency::NoSideEffects, 1));
         assert!(eager.is_retryable(&status, Idempotency::NoSideEffects, 1));
     }
@@ -194,13 +216,24 @@ mod tests {
     #[test]
     fn unsent_requests_retry_for_any_method() {
         let policy = RetryPolicy::default();
-        let status = Status::client(Code::Unavailable, "connection refused").unsent();
+        let status = Status::client(Code::Unavailable, "connection refused")
+            .with_kind(crate::connect::status::ClientErrorKind::Connect);
         assert!(policy.is_retryable(&status, Idempotency::Unknown, 1));
     }
 
     #[test]
+    fn unsent_refusals_do_not_retry() {
+        let policy = RetryPolicy::default();
+        let status = Status::client(Code::PermissionDenied, "blocked by policy").unsent();
+        assert!(!policy.is_retryable(&status, Idempotency::NoSideEffects, 1));
+    }
+
+    #[test]
     fn last_attempt_never_retries() {
-        let policy = RetryPolicy { max_attempts: 3, ..RetryPolicy::default() };
+        let policy = RetryPolicy {
+            max_attempts: 3,
+            ..RetryPolicy::default()
+        };
         let status = server(Code::Unavailable);
         assert!(policy.is_retryable(&status, Idempotency::NoSideEffects, 2));
         assert!(!policy.is_retryable(&status, Idempotency::NoSideEffects, 3));
@@ -215,7 +248,10 @@ mod tests {
 
     #[test]
     fn server_delay_above_limit_stops() {
-        let policy = RetryPolicy { max_server_delay: Duration::from_secs(1), ..RetryPolicy::default() };
+        let policy = RetryPolicy {
+            max_server_delay: Duration::from_secs(1),
+            ..RetryPolicy::default()
+        };
         let status = with_retry_info(Code::Unavailable, 2);
         assert_eq!(policy.delay(&status, 1), None);
     }
@@ -237,7 +273,10 @@ mod tests {
     fn budget_stops_retries_after_failures() {
         let budget = RetryBudget::new(10, 0.1);
         let allowed: Vec<bool> = (0..8).map(|_| budget.on_failure()).collect();
-        assert_eq!(allowed, [true, true, true, true, false, false, false, false]);
+        assert_eq!(
+            allowed,
+            [true, true, true, true, false, false, false, false]
+        );
     }
 
     #[test]
