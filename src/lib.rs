@@ -1,5 +1,7 @@
 //! Typed client, CLI and local emulator for the CoreWeave Sandbox control plane API (v1beta2).
 
+#[cfg(feature = "cli")]
+pub mod cli;
 mod client;
 pub mod connect;
 pub mod ops;
