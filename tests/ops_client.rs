@@ -1,5 +1,8 @@
 //! Pagination streams and `wait_for_runner` against a scripted stub, with no network.
 
+// Helpers outside #[test] functions unwrap too: a panic is how a test fails.
+#![allow(clippy::unwrap_used)]
+
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

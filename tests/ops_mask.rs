@@ -1,6 +1,9 @@
 //! Property tests: applying a computed mask to the old resource yields the new
 //! one on every mutable field, and the mask only names accepted paths.
 
+// Helpers outside #[test] functions unwrap too: a panic is how a test fails.
+#![allow(clippy::unwrap_used)]
+
 use std::collections::HashMap;
 
 use cwsandbox_control::ops::{
