@@ -181,3 +181,23 @@ fn unknown_template_name_fails() {
         "{stderr}"
     );
 }
+
+#[test]
+fn json_list_of_documents() {
+    let server = Server::start();
+    let text = r#"[
+        {"profileTemplate": {"displayName": "first", "spec": {}}},
+        {"kind": "ProfileTemplate", "displayName": "second", "spec": {}}
+    ]"#;
+    let output = server
+        .admin()
+        .args(["apply", "-f", "-", "-o", "json"])
+        .write_stdin(text)
+        .output()
+        .unwrap();
+    let (_, stderr) = texts(&output);
+    assert!(output.status.success(), "{stderr}");
+    let applied = json(&output);
+    assert_eq!(applied.as_array().unwrap().len(), 2);
+    assert_eq!(applied[1]["displayName"], "second");
+}

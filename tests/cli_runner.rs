@@ -461,3 +461,63 @@ fn wait_times_out() {
         "{stderr}"
     );
 }
+
+#[test]
+fn bare_runner_form_creates() {
+    let server = Server::start();
+    server
+        .admin()
+        .args(["profile", "create", "-f", "-"])
+        .write_stdin("displayName: east-default\nspec: {}\n")
+        .assert()
+        .success();
+    let bare = "\
+kind: Runner
+display_name: East
+identity:
+  runner_id: east
+  zone: us-east-04a
+  cluster_name: cks-east-04a
+profile_bindings:
+  - profile_template_id: east-default
+    is_default: true
+    overrides: {tags: [east]}
+";
+    let output = server
+        .admin()
+        .args(["runner", "create", "east", "-f", "-", "-o", "yaml"])
+        .write_stdin(bare)
+        .output()
+        .unwrap();
+    let (stdout, stderr) = texts(&output);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stdout.contains("displayName: East"), "{stdout}");
+    assert!(
+        stdout.contains(r#"overridesJson: '{"tags":["east"]}'"#),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn apply_update_rolls_out() {
+    let server = setup();
+    let file = repo_path("examples/runners/lab-west-channel.json");
+    server
+        .admin()
+        .args(["runner", "update", "lab-west", "-f", &file])
+        .assert()
+        .success();
+    let runner = get(&server, "lab-west");
+    assert_eq!(runner["updateAvailable"], true, "{runner}");
+
+    let output = server
+        .admin()
+        .args(["runner", "apply-update", "lab-west", "-o", "json"])
+        .output()
+        .unwrap();
+    let (_, stderr) = texts(&output);
+    assert!(output.status.success(), "{stderr}");
+    let runner = json(&output);
+    assert!(runner.get("updateAvailable").is_none(), "{runner}");
+    assert!(stderr.contains("rolling out revision"), "{stderr}");
+}

@@ -49,6 +49,12 @@ pub struct Server {
 impl Server {
     /// Starts the emulator with fast lifecycle timings and waits until it listens.
     pub fn start() -> Self {
+        Self::start_with(&[]).0
+    }
+
+    /// Starts the emulator with extra `emulator serve` arguments and returns
+    /// it with the lines it printed before the first call.
+    pub fn start_with(extra: &[&str]) -> (Self, Vec<String>) {
         let state = tempfile::tempdir().unwrap();
         let config = state.path().join("emulator.yaml");
         std::fs::write(&config, FAST_CONFIG).unwrap();
@@ -58,6 +64,7 @@ impl Server {
             .args(["emulator", "serve", "--listen", &address])
             .args(["--config", &config.to_string_lossy()])
             .args(["--admin-token", ADMIN_TOKEN, "--user-token", USER_TOKEN])
+            .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -67,12 +74,22 @@ impl Server {
         let mut lines = BufReader::new(stdout).lines();
         let first = lines.next().unwrap().unwrap();
         assert!(first.contains(&address), "unexpected first line: {first}");
+        let mut banner = vec![first];
+        for line in lines.by_ref() {
+            let line = line.unwrap();
+            let last = line.starts_with("try: ");
+            banner.push(line);
+            if last {
+                break;
+            }
+        }
         std::thread::spawn(move || for _ in lines {});
-        Self {
+        let server = Self {
             child,
             endpoint: format!("http://{address}"),
             _state: state,
-        }
+        };
+        (server, banner)
     }
 
     /// Returns `cwsctl` pointed at this server with the admin token.
@@ -97,8 +114,12 @@ impl Drop for Server {
     }
 }
 
-/// Emulator timings short enough for tests.
+/// Emulator timings short enough for tests. The stable channel is ahead of
+/// the rapid one, so a runner that moves to it has an update available.
 const FAST_CONFIG: &str = "\
+release_versions:
+  stable: 1.6.0
+  rapid: 1.5.0
 timings:
   pending: 200ms
   provisioning: 300ms
