@@ -78,8 +78,18 @@ pub(crate) enum Command {
     /// Templates are matched by displayName and runners by runnerId. What is
     /// missing is created, what differs is updated with a mask of exactly the
     /// changed fields, and the diff is printed. Running it again changes
-    /// nothing. Templates go first, so a runner's profileTemplateId may name
-    /// a template by its displayName: it is resolved to the template's id.
+    /// nothing. The file states the whole value of each mutable field, so a
+    /// field it leaves out is cleared.
+    ///
+    /// Templates go first, so a runner's profileTemplateId may name a
+    /// template by its displayName: it is resolved to the template's id.
+    ///
+    /// A YAML file may contain several documents separated by `---`, and a
+    /// JSON file a list of them. A document may carry `kind: ProfileTemplate`
+    /// or `kind: Runner`; without it, `profileTemplate` or `spec` marks a
+    /// template, and `runner`, `runnerId`, `identity`, `managedSpec` or
+    /// `profileBindings` a runner. A directory means its .json, .yaml
+    /// and .yml files, read in name order.
     Apply(ApplyArgs),
     /// Run the control plane emulator.
     #[command(subcommand)]
@@ -285,7 +295,9 @@ pub(crate) struct MaskArg {
 
 #[derive(Debug, Args)]
 pub(crate) struct DryRunArg {
-    /// Print the request that would be sent, and send nothing that changes state.
+    /// Print the request that would be sent, and send nothing that changes
+    /// state. Reads still happen where the request needs them: to resolve a
+    /// name or to compute a mask.
     #[arg(long)]
     pub(crate) dry_run: bool,
 }
