@@ -4,6 +4,8 @@
 pub mod cli;
 mod client;
 pub mod connect;
+#[cfg(feature = "emulator")]
+pub mod emulator;
 pub mod ops;
 pub mod wkt;
 
