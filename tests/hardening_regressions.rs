@@ -421,3 +421,91 @@ fn url_safe_base64_in_binary_headers() {
         assert_eq!(decoded, bytes, "{text}");
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Pagination
+
+/// Serves ListManagedRunners with one runner per page and the next token from `next_of`,
+/// which maps the request's page token to the token of the page it returns.
+async fn paging_server(next_of: fn(&str) -> &'static str) -> server::Server {
+    spawn_http1(move |mut stream, request: Received| async move {
+        let query = request
+            .target
+            .split_once('?')
+            .map_or("", |(_, query)| query);
+        let token = query
+            .split('&')
+            .filter_map(|pair| pair.split_once('='))
+            .find(|(name, _)| *name == "pageToken")
+            .map_or("", |(_, value)| value);
+        let body = format!(
+            r#"{{"runners":[{{"id":"r-{token}"}}],"nextPageToken":"{}"}}"#,
+            next_of(token)
+        );
+        respond(&mut stream, "200 OK", JSON, body.as_bytes()).await;
+    })
+    .await
+}
+
+/// Lists every page and returns the runner ids of the pages and the final error.
+async fn list_all(server: &server::Server) -> (Vec<String>, Option<Status>) {
+    use futures_util::StreamExt as _;
+    let channel = Channel::builder(server.url())
+        .default_timeout(StdDuration::from_secs(5))
+        .build()
+        .expect("loopback channel");
+    let client = RunnerManagementServiceClient::new(channel);
+    let mut pages = std::pin::pin!(cwsandbox_control::ops::managed_runner_pages(&client, 1));
+    let mut ids = Vec::new();
+    while let Some(page) = pages.next().await {
+        match page {
+            Ok(page) => ids.extend(page.runners.into_iter().map(|runner| runner.id)),
+            Err(status) => return (ids, Some(status)),
+        }
+        assert!(ids.len() < 100, "the listing does not stop: {ids:?}");
+    }
+    (ids, None)
+}
+
+#[tokio::test]
+async fn pagination_token_that_repeats() {
+    let server = paging_server(|_| "again").await;
+    let (ids, error) = list_all(&server).await;
+    assert_eq!(ids, ["r-", "r-again"]);
+    let error = error.expect("a repeated token ends the listing with an error");
+    assert_eq!(error.code(), Code::Internal, "{error:?}");
+    assert!(error.message().contains("again"), "{error}");
+    assert_eq!(server.request_count(), 2);
+}
+
+#[tokio::test]
+async fn pagination_token_cycle() {
+    let server = paging_server(|token| match token {
+        "" => "a",
+        "a" => "b",
+        _ => "a",
+    })
+    .await;
+    let (ids, error) = list_all(&server).await;
+    assert_eq!(ids, ["r-", "r-a", "r-b"]);
+    let error = error.expect("a token cycle ends the listing with an error");
+    assert_eq!(error.code(), Code::Internal, "{error:?}");
+    assert_eq!(server.request_count(), 3);
+}
+
+#[tokio::test]
+async fn pagination_empty_page_with_token_continues() {
+    let server = spawn_http1(|mut stream, request: Received| async move {
+        let body: &[u8] = if request.target.contains("pageToken=t1") {
+            br#"{"runners":[{"id":"last"}]}"#
+        } else {
+            br#"{"nextPageToken":"t1"}"#
+        };
+        respond(&mut stream, "200 OK", JSON, body).await;
+    })
+    .await;
+    let (ids, error) = list_all(&server).await;
+    assert!(error.is_none(), "{error:?}");
+    assert_eq!(ids, ["last"]);
+    assert_eq!(server.request_count(), 2);
+}
