@@ -1,9 +1,12 @@
 //! Typed client, CLI and local emulator for the CoreWeave Sandbox control plane API (v1beta2).
 
+#[cfg(feature = "cli")]
+pub mod cli;
 mod client;
 pub mod connect;
 #[cfg(feature = "emulator")]
 pub mod emulator;
+pub mod ops;
 pub mod wkt;
 
 pub use client::{Client, DEFAULT_ENDPOINT, TOKEN_ENV, existing_resource};
