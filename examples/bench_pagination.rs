@@ -9,8 +9,8 @@
 //! The program starts itself again as a child process that runs the emulator
 //! on 127.0.0.1 and creates N templates (default 100,000), so the server's
 //! memory is not counted. The parent then lists every page of P templates
-//! (default 100) over Connect JSON on HTTP/2 and drops each page after
-//! counting it. It prints one JSON line with the resident set size (RSS):
+//! (default 100) over Connect JSON on HTTP/2 through
+//! `ops::profile_template_pages` and drops each page after counting it. It prints one JSON line with the resident set size (RSS):
 //! the baseline before the first full page, a sample every 10,000 items, and
 //! the peak. The line also has the JSON size of one page and the peak growth
 //! over the baseline in pages.
@@ -28,10 +28,12 @@ use std::time::Instant;
 
 use cwsandbox_control::connect::{Channel, Codec, Protocol};
 use cwsandbox_control::emulator::Emulator;
+use cwsandbox_control::ops::profile_template_pages;
 use cwsandbox_control::v1beta2::{
     CreateProfileTemplateRequest, ListProfileTemplatesRequest, ProfileSpec, ProfileTemplate,
     ResourceDefaults, RunnerManagementServiceClient,
 };
+use futures_util::TryStreamExt as _;
 
 const USAGE: &str = "usage: bench_pagination [--items N] [--page-size P] [--base URL [--token T]]";
 /// Concurrent creates while the server fills itself.
@@ -248,19 +250,16 @@ async fn stream(options: &Options) -> Result<bool, String> {
     let baseline = proc_status_bytes("VmHWM");
 
     let started = Instant::now();
-    let mut page_token = String::new();
+    let mut pages_stream = std::pin::pin!(profile_template_pages(&client, options.page_size));
     let mut items = 0usize;
     let mut pages = 0usize;
     let mut page_bytes = 0usize;
     let mut samples = Vec::new();
-    loop {
-        let page = client
-            .list_profile_templates(ListProfileTemplatesRequest {
-                page_size: options.page_size,
-                page_token: page_token.clone(),
-            })
-            .await
-            .map_err(|status| format!("List call {} failed: {status}", pages + 1))?;
+    while let Some(page) = pages_stream
+        .try_next()
+        .await
+        .map_err(|status| format!("List call {} failed: {status}", pages + 1))?
+    {
         if pages == 0 {
             page_bytes = serde_json::to_vec(&page).map_or(0, |json| json.len());
         }
@@ -273,10 +272,6 @@ async fn stream(options: &Options) -> Result<bool, String> {
                 "rss_bytes": proc_status_bytes("VmRSS"),
             }));
         }
-        if page.next_page_token.is_empty() {
-            break;
-        }
-        page_token = page.next_page_token;
     }
     let peak = proc_status_bytes("VmHWM");
     let growth = peak.saturating_sub(baseline);
