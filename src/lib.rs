@@ -127,10 +127,13 @@
 //! for each failed call and each retry, which a subscriber of the program can
 //! record.
 
+#[cfg(feature = "cli")]
+pub mod cli;
 mod client;
 pub mod connect;
 #[cfg(feature = "emulator")]
 pub mod emulator;
+pub mod ops;
 pub mod wkt;
 
 pub use client::{Client, DEFAULT_ENDPOINT, TOKEN_ENV, existing_resource};

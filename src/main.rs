@@ -1,3 +1,6 @@
-//! The `cwsctl` command-line tool.
+//! The `cwsctl` command-line tool: manage CoreWeave Sandbox profile
+//! templates and managed runners.
 
-fn main() {}
+fn main() -> std::process::ExitCode {
+    cwsandbox_control::cli::main()
+}

@@ -21,12 +21,20 @@ fn template(name: &str) -> ProfileTemplate {
     ProfileTemplate {
         display_name: name.to_string(),
         description: "retry test".to_string(),
-        spec: Some(ProfileSpec { runtime_class: "kata-qemu".to_string(), ..ProfileSpec::default() }),
+        spec: Some(ProfileSpec {
+            runtime_class: "kata-qemu".to_string(),
+            ..ProfileSpec::default()
+        }),
         ..ProfileTemplate::default()
     }
 }
 
-fn client(url: &str, emulator: &EmulatorHandle, policy: RetryPolicy, budget: Option<Arc<RetryBudget>>) -> Client {
+fn client(
+    url: &str,
+    emulator: &EmulatorHandle,
+    policy: RetryPolicy,
+    budget: Option<Arc<RetryBudget>>,
+) -> Client {
     let channel = Channel::builder(url)
         .bearer_token(emulator.admin_token().to_string())
         .retry_policy(policy)
@@ -38,25 +46,41 @@ fn client(url: &str, emulator: &EmulatorHandle, policy: RetryPolicy, budget: Opt
 }
 
 async fn create(client: &Client, name: &str) -> ProfileTemplate {
-    let request = CreateProfileTemplateRequest { profile_template: Some(template(name)) };
+    let request = CreateProfileTemplateRequest {
+        profile_template: Some(template(name)),
+    };
     client.create_profile_template(request).await.unwrap()
 }
 
 #[tokio::test]
 async fn calls_succeed_through_thirty_percent_unavailable() {
     let emulator = Emulator::builder().fault_seed(7).start().await.unwrap();
-    let policy = RetryPolicy { max_attempts: 10, ..RetryPolicy::default() };
-    let client = client(&emulator.base_url(), &emulator, policy, Some(Arc::new(RetryBudget::new(100, 0.1))));
+    let policy = RetryPolicy {
+        max_attempts: 10,
+        ..RetryPolicy::default()
+    };
+    let client = client(
+        &emulator.base_url(),
+        &emulator,
+        policy,
+        Some(Arc::new(RetryBudget::new(100, 0.1))),
+    );
     let created = create(&client, "flaky-target").await;
 
     let retry_delay = Duration::from_millis(150);
-    let fault = Fault { unavailable_ratio: 0.3, retry_delay, delay: Duration::ZERO };
+    let fault = Fault {
+        unavailable_ratio: 0.3,
+        retry_delay,
+        delay: Duration::ZERO,
+    };
     emulator.set_fault("GetProfileTemplate", fault).unwrap();
 
     let started = Instant::now();
     let calls = 20;
     for _ in 0..calls {
-        let request = GetProfileTemplateRequest { id: created.id.clone() };
+        let request = GetProfileTemplateRequest {
+            id: created.id.clone(),
+        };
         let got = client.get_profile_template(request).await.unwrap();
         assert_eq!(got.id, created.id);
     }
@@ -66,34 +90,60 @@ async fn calls_succeed_through_thirty_percent_unavailable() {
     let retries = attempts - calls;
     assert!(retries > 0, "30% faults over {calls} calls caused no retry");
     let waited = retry_delay * u32::try_from(retries).unwrap();
-    assert!(elapsed >= waited, "{retries} retries took {elapsed:?}, under the RetryInfo delays {waited:?}");
+    assert!(
+        elapsed >= waited,
+        "{retries} retries took {elapsed:?}, under the RetryInfo delays {waited:?}"
+    );
 }
 
 #[tokio::test]
 async fn budget_stops_retries_when_every_call_fails() {
     let emulator = Emulator::builder().fault_seed(7).start().await.unwrap();
-    let policy = RetryPolicy { max_attempts: 100, ..RetryPolicy::default() };
+    let policy = RetryPolicy {
+        max_attempts: 100,
+        ..RetryPolicy::default()
+    };
     let budget = Arc::new(RetryBudget::new(10, 0.1));
-    let client = client(&emulator.base_url(), &emulator, policy, Some(budget.clone()));
+    let client = client(
+        &emulator.base_url(),
+        &emulator,
+        policy,
+        Some(budget.clone()),
+    );
     let created = create(&client, "down-target").await;
 
-    let fault = Fault { unavailable_ratio: 1.0, retry_delay: Duration::from_millis(10), delay: Duration::ZERO };
+    let fault = Fault {
+        unavailable_ratio: 1.0,
+        retry_delay: Duration::from_millis(10),
+        delay: Duration::ZERO,
+    };
     emulator.set_fault("GetProfileTemplate", fault).unwrap();
 
     let deadline = Duration::from_secs(3);
     let started = Instant::now();
-    let request = GetProfileTemplateRequest { id: created.id.clone() };
+    let request = GetProfileTemplateRequest {
+        id: created.id.clone(),
+    };
     let request = cwsandbox_control::connect::Request::new(request).with_timeout(deadline);
     let status = client.get_profile_template(request).await.unwrap_err();
     assert_eq!(status.code(), Code::Unavailable);
-    assert!(started.elapsed() < deadline, "the call outlived its deadline");
+    assert!(
+        started.elapsed() < deadline,
+        "the call outlived its deadline"
+    );
 
     // Ten tokens allow retries while more than five remain: five attempts.
     assert_eq!(emulator.request_count("GetProfileTemplate"), 5);
 
-    let request = GetProfileTemplateRequest { id: created.id.clone() };
+    let request = GetProfileTemplateRequest {
+        id: created.id.clone(),
+    };
     client.get_profile_template(request).await.unwrap_err();
-    assert_eq!(emulator.request_count("GetProfileTemplate"), 6, "an empty budget still retried");
+    assert_eq!(
+        emulator.request_count("GetProfileTemplate"),
+        6,
+        "an empty budget still retried"
+    );
 }
 
 #[tokio::test]
@@ -102,7 +152,9 @@ async fn create_is_not_retried_after_it_was_sent() {
     let proxy = LossyProxy::start(emulator.addr().to_string(), 1).await;
     let client = client(&proxy.url(), &emulator, RetryPolicy::default(), None);
 
-    let request = CreateProfileTemplateRequest { profile_template: Some(template("sent-once")) };
+    let request = CreateProfileTemplateRequest {
+        profile_template: Some(template("sent-once")),
+    };
     let status = client.create_profile_template(request).await.unwrap_err();
     assert!(!status.is_unsent());
     assert_eq!(emulator.request_count("CreateProfileTemplate"), 1);
@@ -114,32 +166,59 @@ async fn safe_create_reconciles_a_lost_response() {
     let proxy = LossyProxy::start(emulator.addr().to_string(), 1).await;
     let client = client(&proxy.url(), &emulator, RetryPolicy::default(), None);
 
-    let created = client.create_profile_template_safely(template("lost-response")).await.unwrap();
+    let created = client
+        .create_profile_template_safely(template("lost-response"))
+        .await
+        .unwrap();
     assert_eq!(created.display_name, "lost-response");
     assert!(!created.id.is_empty());
-    assert_eq!(proxy.dropped(), 1, "the proxy did not lose the first response");
-    assert_eq!(emulator.request_count("CreateProfileTemplate"), 1, "the create was sent twice");
+    assert_eq!(
+        proxy.dropped(),
+        1,
+        "the proxy did not lose the first response"
+    );
+    assert_eq!(
+        emulator.request_count("CreateProfileTemplate"),
+        1,
+        "the create was sent twice"
+    );
 
-    let page = client.list_profile_templates(ListProfileTemplatesRequest::default()).await.unwrap();
-    let named: Vec<_> =
-        page.profile_templates.iter().filter(|t| t.display_name == "lost-response").collect();
+    let page = client
+        .list_profile_templates(ListProfileTemplatesRequest::default())
+        .await
+        .unwrap();
+    let named: Vec<_> = page
+        .profile_templates
+        .iter()
+        .filter(|t| t.display_name == "lost-response")
+        .collect();
     assert_eq!(named.len(), 1);
 }
 
 #[tokio::test]
 async fn safe_create_reports_a_different_existing_template() {
     let emulator = Emulator::start().await.unwrap();
-    let direct = client(&emulator.base_url(), &emulator, RetryPolicy::default(), None);
+    let direct = client(
+        &emulator.base_url(),
+        &emulator,
+        RetryPolicy::default(),
+        None,
+    );
     let mut other = template("taken-name");
     other.description = "made by someone else".to_string();
-    let request = CreateProfileTemplateRequest { profile_template: Some(other) };
+    let request = CreateProfileTemplateRequest {
+        profile_template: Some(other),
+    };
     direct.create_profile_template(request).await.unwrap();
 
     // The create reaches the server, which rejects the duplicate; the proxy
     // loses that answer, so the client cannot tell and looks the name up.
     let proxy = LossyProxy::start(emulator.addr().to_string(), 1).await;
     let client = client(&proxy.url(), &emulator, RetryPolicy::default(), None);
-    let status = client.create_profile_template_safely(template("taken-name")).await.unwrap_err();
+    let status = client
+        .create_profile_template_safely(template("taken-name"))
+        .await
+        .unwrap_err();
     assert_eq!(status.code(), Code::AlreadyExists);
     let existing: ProfileTemplate = existing_resource(&status).unwrap();
     assert_eq!(existing.description, "made by someone else");

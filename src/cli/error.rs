@@ -1,0 +1,213 @@
+//! The errors of `cwsctl`, how they print, and the exit status of each.
+
+use std::fmt::{self, Write as _};
+
+use crate::connect::{Code, Detail, Origin, Status};
+use crate::ops::{BindError, MaskError, PlanError, WaitError};
+
+/// Exit status when the command line or an input file is wrong and nothing was sent.
+pub(crate) const EXIT_USAGE: u8 = 2;
+/// Exit status when a call failed or the server's state blocks the command.
+pub(crate) const EXIT_FAILURE: u8 = 1;
+
+/// An error that ends a command.
+#[derive(Debug)]
+pub(crate) enum CliError {
+    /// The command line or an input file is wrong; nothing was sent.
+    Usage(String),
+    /// A call failed. `action` describes what the call was for.
+    Api { action: String, status: Status },
+    /// Anything else that failed while running: a wait, a refused edit.
+    Failed(String),
+}
+
+pub(crate) type CliResult<T = ()> = Result<T, CliError>;
+
+impl CliError {
+    pub(crate) fn usage(message: impl Into<String>) -> Self {
+        Self::Usage(message.into())
+    }
+
+    pub(crate) fn failed(message: impl Into<String>) -> Self {
+        Self::Failed(message.into())
+    }
+
+    /// Wraps a status with the action it interrupted: "creating profile template x".
+    pub(crate) fn api(action: impl Into<String>, status: Status) -> Self {
+        Self::Api {
+            action: action.into(),
+            status,
+        }
+    }
+
+    pub(crate) fn exit_code(&self) -> u8 {
+        match self {
+            Self::Usage(_) => EXIT_USAGE,
+            Self::Api { .. } | Self::Failed(_) => EXIT_FAILURE,
+        }
+    }
+}
+
+impl fmt::Display for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Usage(message) | Self::Failed(message) => write!(f, "error: {message}"),
+            Self::Api { action, status } => f.write_str(&render_status(action, status)),
+        }
+    }
+}
+
+impl From<MaskError> for CliError {
+    fn from(error: MaskError) -> Self {
+        Self::Usage(error.to_string())
+    }
+}
+
+impl From<PlanError> for CliError {
+    fn from(error: PlanError) -> Self {
+        Self::Failed(error.to_string())
+    }
+}
+
+impl From<BindError> for CliError {
+    fn from(error: BindError) -> Self {
+        Self::Failed(error.to_string())
+    }
+}
+
+impl From<WaitError> for CliError {
+    fn from(error: WaitError) -> Self {
+        match error {
+            WaitError::Status(status) => Self::api("waiting for the runner", status),
+            other => Self::Failed(other.to_string()),
+        }
+    }
+}
+
+/// Renders a failed call: the code, the message, every detail, and a hint
+/// for the codes a person can act on.
+pub(crate) fn render_status(action: &str, status: &Status) -> String {
+    let mut text = String::new();
+    let code = status.code();
+    let http = status
+        .http_status()
+        .map(|http| format!(", HTTP {}", http.as_u16()))
+        .unwrap_or_default();
+    let _ = write!(
+        text,
+        "error: {action} failed: {} ({}{http})",
+        status.message(),
+        code.as_str().to_ascii_uppercase()
+    );
+    for detail in status.details() {
+        render_detail(&mut text, detail);
+    }
+    if let Some(delay) = status.retry_delay() {
+        let _ = write!(text, "\n  retry after: {:.1}s", delay.as_secs_f64());
+    }
+    if let Some(hint) = hint(status) {
+        let _ = write!(text, "\nhint: {hint}");
+    }
+    text
+}
+
+fn render_detail(text: &mut String, detail: &Detail) {
+    match detail {
+        Detail::ErrorInfo(info) => {
+            let _ = write!(text, "\n  reason: {} (domain {})", info.reason, info.domain);
+            let mut metadata: Vec<_> = info.metadata.iter().collect();
+            metadata.sort();
+            for (key, value) in metadata {
+                let _ = write!(text, "\n    {key}: {value}");
+            }
+        }
+        Detail::BadRequest(request) => {
+            for violation in &request.field_violations {
+                let _ = write!(
+                    text,
+                    "\n  invalid field {}: {}",
+                    violation.field, violation.description
+                );
+            }
+        }
+        Detail::PreconditionFailure(failure) => {
+            for violation in &failure.violations {
+                let _ = write!(
+                    text,
+                    "\n  precondition {} {}: {}",
+                    violation.r#type, violation.subject, violation.description
+                );
+            }
+        }
+        Detail::QuotaFailure(failure) => {
+            for violation in &failure.violations {
+                let _ = write!(
+                    text,
+                    "\n  quota {}: {}",
+                    violation.subject, violation.description
+                );
+            }
+        }
+        Detail::ResourceInfo(info) => {
+            let _ = write!(
+                text,
+                "\n  resource: {} {} {}",
+                info.resource_type, info.resource_name, info.description
+            );
+        }
+        Detail::RequestInfo(info) => {
+            let _ = write!(text, "\n  request id: {}", info.request_id);
+        }
+        Detail::Help(help) => {
+            for link in &help.links {
+                let _ = write!(text, "\n  see: {} {}", link.description, link.url);
+            }
+        }
+        Detail::LocalizedMessage(message) => {
+            let _ = write!(
+                text,
+                "\n  message ({}): {}",
+                message.locale, message.message
+            );
+        }
+        Detail::DebugInfo(info) => {
+            let _ = write!(text, "\n  debug: {}", info.detail);
+        }
+        Detail::RetryInfo(_) => {}
+        Detail::Other(other) => {
+            let _ = write!(text, "\n  detail of type {}", other.type_name);
+            if let Some(json) = &other.json {
+                let _ = write!(text, ": {json}");
+            }
+        }
+    }
+}
+
+/// Returns the next step for the codes a person can act on.
+fn hint(status: &Status) -> Option<String> {
+    let hint = match status.code() {
+        Code::Unauthenticated => {
+            "the server did not accept the token: set COREWEAVE_API_TOKEN or pass --token \
+             with a valid CoreWeave API access token"
+        }
+        Code::PermissionDenied => {
+            "the token lacks the IAM action: reads need SANDBOX_USER, and create, update and \
+             delete need SANDBOX_ADMIN; ask an organization admin to grant it"
+        }
+        Code::AlreadyExists => {
+            "the resource exists: see it with `cwsctl profile get` or `cwsctl runner get`, \
+             or change it with `cwsctl apply -f FILE`, which updates what exists"
+        }
+        Code::NotFound => {
+            "check the id or name; `cwsctl profile list` and `cwsctl runner list` show what exists"
+        }
+        Code::Unavailable if status.origin() == Origin::Client => {
+            "the endpoint did not answer: check --endpoint and the network, or run with \
+             --emulator to work against the local emulator"
+        }
+        Code::Unavailable | Code::Internal => "the server may recover: retry in a moment",
+        Code::DeadlineExceeded => "raise --timeout or check the network",
+        _ => return None,
+    };
+    Some(hint.to_string())
+}

@@ -1,0 +1,498 @@
+//! Field masks of the update methods: computing, checking and applying them.
+//!
+//! Paths are proto field names in snake_case (`managed_spec.release_channel`),
+//! as [`FieldMask::paths`] stores them; the JSON form in camelCase is the
+//! wire codec's business. The semantics follow the API:
+//!
+//! - A listed path whose value is empty clears the field.
+//! - `maintenance_policy`, `overrides`, `profile_bindings` and `spec` replace
+//!   the whole value.
+//! - The parent path `managed_spec` always replaces the two booleans, and
+//!   replaces `release_channel`, `maintenance_policy` and `overrides` only
+//!   when the source sets them.
+//! - An empty mask applies every non-empty mutable field of the source.
+
+use std::fmt;
+
+use crate::v1beta2::{ManagedRunnerSpec, ProfileTemplate, Runner, RunnerIdentity};
+use crate::wkt::FieldMask;
+
+/// The update mask paths a runner update accepts.
+pub const RUNNER_MASK_PATHS: &[&str] = &[
+    "display_name",
+    "identity.zone",
+    "identity.runner_group_id",
+    "managed_spec",
+    "managed_spec.release_channel",
+    "managed_spec.maintenance_policy",
+    "managed_spec.overrides",
+    "profile_bindings",
+];
+
+/// The update mask paths a profile template update accepts.
+pub const PROFILE_TEMPLATE_MASK_PATHS: &[&str] = &["description", "spec", "labels"];
+
+/// An update mask path that the resource does not accept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MaskError {
+    path: String,
+    resource: &'static str,
+    allowed: &'static [&'static str],
+}
+
+impl MaskError {
+    /// Returns the rejected path.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// Returns the paths the resource accepts.
+    pub fn allowed(&self) -> &'static [&'static str] {
+        self.allowed
+    }
+}
+
+impl fmt::Display for MaskError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "invalid update mask path `{}` for a {}: the mutable paths are {}",
+            self.path,
+            self.resource,
+            self.allowed.join(", ")
+        )
+    }
+}
+
+impl std::error::Error for MaskError {}
+
+/// Checks every path of a runner update mask against [`RUNNER_MASK_PATHS`].
+///
+/// # Errors
+///
+/// Returns the first path that is unknown or immutable.
+pub fn validate_runner_mask(mask: &FieldMask) -> Result<(), MaskError> {
+    validate(mask, "runner", RUNNER_MASK_PATHS)
+}
+
+/// Checks every path of a profile template update mask against
+/// [`PROFILE_TEMPLATE_MASK_PATHS`].
+///
+/// # Errors
+///
+/// Returns the first path that is unknown or immutable.
+pub fn validate_profile_template_mask(mask: &FieldMask) -> Result<(), MaskError> {
+    validate(mask, "profile template", PROFILE_TEMPLATE_MASK_PATHS)
+}
+
+fn validate(
+    mask: &FieldMask,
+    resource: &'static str,
+    allowed: &'static [&'static str],
+) -> Result<(), MaskError> {
+    match mask
+        .paths
+        .iter()
+        .find(|path| !allowed.contains(&path.as_str()))
+    {
+        Some(path) => Err(MaskError {
+            path: path.clone(),
+            resource,
+            allowed,
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Computes the mask that turns `old` into `new` on the runner's mutable
+/// fields, naming each changed field at the finest path the API accepts.
+///
+/// The two booleans of `managed_spec` have no path of their own, so a change
+/// to either adds the parent path `managed_spec`.
+pub fn runner_mask(old: &Runner, new: &Runner) -> FieldMask {
+    let mut paths = Vec::new();
+    if old.display_name != new.display_name {
+        paths.push("display_name");
+    }
+
+    let (old_identity, new_identity) = (identity_or_default(old), identity_or_default(new));
+    if old_identity.zone != new_identity.zone {
+        paths.push("identity.zone");
+    }
+    if old_identity.runner_group_id != new_identity.runner_group_id {
+        paths.push("identity.runner_group_id");
+    }
+
+    let (old_spec, new_spec) = (managed_spec_or_default(old), managed_spec_or_default(new));
+    if old_spec.allow_privileged_profile_annotations
+        != new_spec.allow_privileged_profile_annotations
+        || old_spec.enforce_resource_limits != new_spec.enforce_resource_limits
+    {
+        paths.push("managed_spec");
+    }
+    if old_spec.release_channel != new_spec.release_channel {
+        paths.push("managed_spec.release_channel");
+    }
+    if old_spec.maintenance_policy != new_spec.maintenance_policy {
+        paths.push("managed_spec.maintenance_policy");
+    }
+    if old_spec.overrides != new_spec.overrides {
+        paths.push("managed_spec.overrides");
+    }
+
+    if old.profile_bindings != new.profile_bindings {
+        paths.push("profile_bindings");
+    }
+    field_mask(&paths)
+}
+
+/// Computes the mask that turns `old` into `new` on the template's mutable
+/// fields: `description`, `spec` and `labels`.
+pub fn profile_template_mask(old: &ProfileTemplate, new: &ProfileTemplate) -> FieldMask {
+    let mut paths = Vec::new();
+    if old.description != new.description {
+        paths.push("description");
+    }
+    if old.spec != new.spec {
+        paths.push("spec");
+    }
+    if old.labels != new.labels {
+        paths.push("labels");
+    }
+    field_mask(&paths)
+}
+
+/// Applies the fields of `source` that `mask` names to `target`, as the server
+/// does for an update. An empty mask applies every non-empty mutable field.
+///
+/// # Errors
+///
+/// Returns the first path that [`validate_runner_mask`] rejects; `target` is
+/// unchanged then.
+pub fn apply_runner_mask(
+    target: &mut Runner,
+    source: &Runner,
+    mask: &FieldMask,
+) -> Result<(), MaskError> {
+    validate_runner_mask(mask)?;
+    if mask.paths.is_empty() {
+        apply_runner_unmasked(target, source);
+        return Ok(());
+    }
+
+    let source_identity = identity_or_default(source);
+    let source_spec = managed_spec_or_default(source);
+    for path in &mask.paths {
+        match path.as_str() {
+            "display_name" => target.display_name.clone_from(&source.display_name),
+            "identity.zone" => identity_mut(target).zone.clone_from(&source_identity.zone),
+            "identity.runner_group_id" => identity_mut(target)
+                .runner_group_id
+                .clone_from(&source_identity.runner_group_id),
+            "managed_spec" => apply_managed_spec_parent(managed_spec_mut(target), &source_spec),
+            "managed_spec.release_channel" => {
+                managed_spec_mut(target).release_channel = source_spec.release_channel;
+            }
+            "managed_spec.maintenance_policy" => managed_spec_mut(target)
+                .maintenance_policy
+                .clone_from(&source_spec.maintenance_policy),
+            "managed_spec.overrides" => managed_spec_mut(target)
+                .overrides
+                .clone_from(&source_spec.overrides),
+            "profile_bindings" => target.profile_bindings.clone_from(&source.profile_bindings),
+            // validate_runner_mask rejected every other path above.
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Applies the fields of `source` that `mask` names to `target`, as the server
+/// does for an update. An empty mask applies every non-empty mutable field.
+///
+/// # Errors
+///
+/// Returns the first path that [`validate_profile_template_mask`] rejects;
+/// `target` is unchanged then.
+pub fn apply_profile_template_mask(
+    target: &mut ProfileTemplate,
+    source: &ProfileTemplate,
+    mask: &FieldMask,
+) -> Result<(), MaskError> {
+    validate_profile_template_mask(mask)?;
+    if mask.paths.is_empty() {
+        if !source.description.is_empty() {
+            target.description.clone_from(&source.description);
+        }
+        if source.spec.is_some() {
+            target.spec.clone_from(&source.spec);
+        }
+        if !source.labels.is_empty() {
+            target.labels.clone_from(&source.labels);
+        }
+        return Ok(());
+    }
+
+    for path in &mask.paths {
+        match path.as_str() {
+            "description" => target.description.clone_from(&source.description),
+            "spec" => target.spec.clone_from(&source.spec),
+            "labels" => target.labels.clone_from(&source.labels),
+            // validate_profile_template_mask rejected every other path above.
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Applies every non-empty mutable field, the meaning of an update without a mask.
+fn apply_runner_unmasked(target: &mut Runner, source: &Runner) {
+    if !source.display_name.is_empty() {
+        target.display_name.clone_from(&source.display_name);
+    }
+    if let Some(identity) = &source.identity {
+        if !identity.zone.is_empty() {
+            identity_mut(target).zone.clone_from(&identity.zone);
+        }
+        if !identity.runner_group_id.is_empty() {
+            identity_mut(target)
+                .runner_group_id
+                .clone_from(&identity.runner_group_id);
+        }
+    }
+    if let Some(spec) = &source.managed_spec {
+        let target_spec = managed_spec_mut(target);
+        copy_set_sub_fields(target_spec, spec);
+        if spec.allow_privileged_profile_annotations {
+            target_spec.allow_privileged_profile_annotations = true;
+        }
+        if spec.enforce_resource_limits {
+            target_spec.enforce_resource_limits = true;
+        }
+    }
+    if !source.profile_bindings.is_empty() {
+        target.profile_bindings.clone_from(&source.profile_bindings);
+    }
+}
+
+/// Applies the parent path `managed_spec`: both booleans, and the three other
+/// fields only when the source sets them.
+fn apply_managed_spec_parent(target: &mut ManagedRunnerSpec, source: &ManagedRunnerSpec) {
+    target.allow_privileged_profile_annotations = source.allow_privileged_profile_annotations;
+    target.enforce_resource_limits = source.enforce_resource_limits;
+    copy_set_sub_fields(target, source);
+}
+
+fn copy_set_sub_fields(target: &mut ManagedRunnerSpec, source: &ManagedRunnerSpec) {
+    if source.release_channel != 0 {
+        target.release_channel = source.release_channel;
+    }
+    if source.maintenance_policy.is_some() {
+        target
+            .maintenance_policy
+            .clone_from(&source.maintenance_policy);
+    }
+    if source.overrides.is_some() {
+        target.overrides.clone_from(&source.overrides);
+    }
+}
+
+fn identity_or_default(runner: &Runner) -> RunnerIdentity {
+    runner.identity.clone().unwrap_or_default()
+}
+
+fn managed_spec_or_default(runner: &Runner) -> ManagedRunnerSpec {
+    runner.managed_spec.clone().unwrap_or_default()
+}
+
+fn identity_mut(runner: &mut Runner) -> &mut RunnerIdentity {
+    runner.identity.get_or_insert_with(RunnerIdentity::default)
+}
+
+fn managed_spec_mut(runner: &mut Runner) -> &mut ManagedRunnerSpec {
+    runner
+        .managed_spec
+        .get_or_insert_with(ManagedRunnerSpec::default)
+}
+
+fn field_mask(paths: &[&str]) -> FieldMask {
+    FieldMask {
+        paths: paths.iter().map(|path| (*path).to_string()).collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::v1beta2::{MaintenancePolicy, MaintenanceWindow, RunnerProfileBinding};
+
+    fn runner() -> Runner {
+        Runner {
+            id: "4f0c".to_string(),
+            display_name: "Lab".to_string(),
+            identity: Some(RunnerIdentity {
+                runner_id: "lab".to_string(),
+                zone: "US-WEST-09B".to_string(),
+                cluster_name: "lab-cks".to_string(),
+                ..Default::default()
+            }),
+            managed_spec: Some(ManagedRunnerSpec {
+                release_channel: 2,
+                maintenance_policy: Some(MaintenancePolicy {
+                    windows: vec![MaintenanceWindow {
+                        cron: "0 3 * * SUN".to_string(),
+                        duration_seconds: 3600,
+                    }],
+                    exclusions: Vec::new(),
+                }),
+                enforce_resource_limits: true,
+                ..Default::default()
+            }),
+            profile_bindings: vec![RunnerProfileBinding {
+                profile_template_id: "p1".to_string(),
+                is_default: true,
+                ..Default::default()
+            }],
+            ..Default::default()
+        }
+    }
+
+    fn mask(paths: &[&str]) -> FieldMask {
+        field_mask(paths)
+    }
+
+    #[test]
+    fn runner_mask_of_equal_runners_is_empty() {
+        assert!(runner_mask(&runner(), &runner()).paths.is_empty());
+    }
+
+    #[test]
+    fn runner_mask_names_finest_paths() {
+        let old = runner();
+        let mut new = runner();
+        new.display_name = "Lab west".to_string();
+        new.identity.as_mut().unwrap().zone = "US-WEST-09C".to_string();
+        new.managed_spec.as_mut().unwrap().release_channel = 1;
+        assert_eq!(
+            runner_mask(&old, &new).paths,
+            [
+                "display_name",
+                "identity.zone",
+                "managed_spec.release_channel"
+            ]
+        );
+    }
+
+    #[test]
+    fn runner_mask_uses_parent_for_booleans() {
+        let old = runner();
+        let mut new = runner();
+        new.managed_spec.as_mut().unwrap().enforce_resource_limits = false;
+        assert_eq!(runner_mask(&old, &new).paths, ["managed_spec"]);
+    }
+
+    #[test]
+    fn runner_mask_ignores_output_only_fields() {
+        let old = runner();
+        let mut new = runner();
+        new.install_status = 3;
+        new.target_revision = 7;
+        new.id = "other".to_string();
+        assert!(runner_mask(&old, &new).paths.is_empty());
+    }
+
+    #[test]
+    fn validate_runner_mask_names_bad_path() {
+        let error =
+            validate_runner_mask(&mask(&["display_name", "identity.cluster_id"])).unwrap_err();
+        assert_eq!(error.path(), "identity.cluster_id");
+        let message = error.to_string();
+        assert!(message.contains("`identity.cluster_id`"), "{message}");
+        assert!(
+            message.contains("managed_spec.release_channel"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn validate_template_mask_rejects_display_name() {
+        let error = validate_profile_template_mask(&mask(&["display_name"])).unwrap_err();
+        assert_eq!(error.allowed(), PROFILE_TEMPLATE_MASK_PATHS);
+    }
+
+    #[test]
+    fn apply_listed_empty_value_clears() {
+        let mut target = runner();
+        let source = Runner::default();
+        apply_runner_mask(
+            &mut target,
+            &source,
+            &mask(&["managed_spec.maintenance_policy", "display_name"]),
+        )
+        .unwrap();
+        assert_eq!(target.display_name, "");
+        assert_eq!(
+            target.managed_spec.as_ref().unwrap().maintenance_policy,
+            None
+        );
+        assert_eq!(target.managed_spec.as_ref().unwrap().release_channel, 2);
+    }
+
+    #[test]
+    fn apply_parent_keeps_unset_sub_fields() {
+        let mut target = runner();
+        let source = Runner {
+            managed_spec: Some(ManagedRunnerSpec {
+                allow_privileged_profile_annotations: true,
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        apply_runner_mask(&mut target, &source, &mask(&["managed_spec"])).unwrap();
+        let spec = target.managed_spec.unwrap();
+        assert!(spec.allow_privileged_profile_annotations);
+        assert!(!spec.enforce_resource_limits);
+        assert_eq!(spec.release_channel, 2);
+        assert!(spec.maintenance_policy.is_some());
+    }
+
+    #[test]
+    fn apply_without_mask_skips_empty_fields() {
+        let mut target = runner();
+        let source = Runner {
+            display_name: "Renamed".to_string(),
+            ..Default::default()
+        };
+        apply_runner_mask(&mut target, &source, &FieldMask::default()).unwrap();
+        assert_eq!(target.display_name, "Renamed");
+        assert_eq!(target.profile_bindings, runner().profile_bindings);
+        assert!(target.managed_spec.unwrap().enforce_resource_limits);
+    }
+
+    #[test]
+    fn apply_rejects_bad_path_untouched() {
+        let mut target = runner();
+        let error = apply_runner_mask(&mut target, &Runner::default(), &mask(&["id"]));
+        assert!(error.is_err());
+        assert_eq!(target, runner());
+    }
+
+    #[test]
+    fn template_mask_and_apply_round_trip() {
+        let old = ProfileTemplate {
+            description: "old".to_string(),
+            labels: [("team".to_string(), "a".to_string())].into(),
+            ..Default::default()
+        };
+        let new = ProfileTemplate {
+            description: "new".to_string(),
+            spec: Some(Default::default()),
+            ..Default::default()
+        };
+        let computed = profile_template_mask(&old, &new);
+        assert_eq!(computed.paths, ["description", "spec", "labels"]);
+        let mut target = old.clone();
+        apply_profile_template_mask(&mut target, &new, &computed).unwrap();
+        assert_eq!(target, new);
+    }
+}
