@@ -15,6 +15,7 @@
 //! ```
 
 use std::error::Error;
+use std::process::ExitCode;
 
 use cwsandbox_control::Client;
 use cwsandbox_control::connect::Channel;
@@ -31,7 +32,17 @@ struct Args {
 }
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn Error>> {
+async fn main() -> ExitCode {
+    match run().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<(), Box<dyn Error>> {
     let args = parse_args(std::env::args().skip(1))?;
 
     // The emulator must outlive the client's calls: dropping the handle stops it.

@@ -20,6 +20,7 @@
 //!   backoff and full jitter, because no request left the process.
 
 use std::error::Error;
+use std::process::ExitCode;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -98,7 +99,17 @@ impl Interceptor for AttemptLog {
 }
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn Error>> {
+async fn main() -> ExitCode {
+    match run().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<(), Box<dyn Error>> {
     // A fixed seed makes the emulator fail the same attempts on every run.
     let emulator = Emulator::builder().fault_seed(28).start().await?;
     let log = AttemptLog::default();
