@@ -78,10 +78,11 @@
 //! # fn main() {}
 //! ```
 //!
-//! The `examples/` directory of the repository has more: `quickstart` lists
-//! and creates templates, `retries` prints what the retry policy does under
-//! injected faults, and `axum_service` is an HTTP service with its own tests
-//! against the emulator.
+//! The `examples/` directory of the repository has more. `quickstart` lists
+//! and creates templates, and `retries` prints what the retry policy does
+//! under injected faults. `apply_folder` applies a folder of YAML files with
+//! [`ops`], and `axum_service` is an HTTP service with its own tests against
+//! the emulator.
 //!
 //! # Features
 //!
@@ -103,6 +104,8 @@
 //!
 //! - [`v1beta2`]: the messages, enums and [`v1beta2::RunnerManagementServiceClient`].
 //! - [`connect`]: channels, call options, retries, interceptors and [`connect::Status`].
+//! - [`ops`]: field masks, apply plans, profile binding edits, pagination streams and
+//!   waiting for a runner, as `cwsctl` uses them.
 //! - [`rpc`]: the google.rpc error model: `Status`, `Code` and the error details.
 //! - [`wkt`]: the well-known types (`Timestamp`, `FieldMask`, ...) with their proto3 JSON forms.
 //! - `emulator` (feature `emulator`): the in-process and standalone emulator.
@@ -119,13 +122,14 @@
 //! - [`bytes`]: the buffers of [`prost::Message::encode`] and
 //!   [`prost::Message::decode`].
 //! - [`serde_json`]: the JSON of error details that no generated type
-//!   describes ([`connect::OtherDetail::json`]); every message also
-//!   implements `serde::Serialize` and `serde::Deserialize` in the proto3
-//!   JSON form.
+//!   describes ([`connect::OtherDetail::json`]) and the values of an
+//!   [`ops::FieldChange`]. Every message also implements `serde::Serialize`
+//!   and `serde::Deserialize` in the proto3 JSON form.
 //!
-//! The library logs nothing itself. It emits `tracing` events at debug level
-//! for each failed call and each retry, which a subscriber of the program can
-//! record.
+//! Nothing is printed unless the program installs a `tracing` subscriber. The
+//! client emits events at debug level only, for each failed call and each
+//! retry. The emulator, a server, logs its start and stop and each error
+//! response at info level, and its own failures at warn and error level.
 
 #[cfg(feature = "cli")]
 pub mod cli;
