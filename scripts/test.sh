@@ -6,4 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash tests/peers/setup.sh
+
+report="${CARGO_TARGET_DIR:-target}/tmp/interop-report.txt"
+rm -f "$report"
 cargo test --workspace --all-features --locked
+
+echo "== interop with the peer servers"
+cat "$report"

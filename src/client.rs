@@ -115,26 +115,14 @@ impl Client {
         &self,
         template: ProfileTemplate,
     ) -> Result<ProfileTemplate, Status> {
-        let mut attempt = 1;
-        loop {
+        let create = async || {
             let request = CreateProfileTemplateRequest {
                 profile_template: Some(template.clone()),
             };
-            let failure = match self.inner.create_profile_template(request).await {
-                Ok(created) => return Ok(created),
-                Err(status) if !is_ambiguous(&status) => return Err(status),
-                Err(status) => status,
-            };
-            tracing::debug!(attempt, code = %failure.code(), "create of a profile template may have landed; looking it up");
-            if let Some(existing) = self.find_profile_template(&template.display_name).await? {
-                return reconcile(existing, template_matches(&template));
-            }
-            if attempt >= CREATE_ATTEMPTS {
-                return Err(failure);
-            }
-            attempt += 1;
-            tokio::time::sleep(Duration::from_millis(100 * u64::from(attempt))).await;
-        }
+            self.inner.create_profile_template(request).await
+        };
+        let lookup = async || self.find_profile_template(&template.display_name).await;
+        create_safely(create, lookup, template_matches(&template)).await
     }
 
     /// Creates a managed runner without ever creating it twice; the runner is
@@ -150,35 +138,58 @@ impl Client {
         runner_id: &str,
         runner: Runner,
     ) -> Result<Runner, Status> {
-        let mut attempt = 1;
-        loop {
+        let create = async || {
             let request = CreateManagedRunnerRequest {
                 runner_id: runner_id.to_string(),
                 runner: Some(runner.clone()),
             };
-            let failure = match self.inner.create_managed_runner(request).await {
-                Ok(created) => return Ok(created),
-                Err(status) if !is_ambiguous(&status) => return Err(status),
-                Err(status) => status,
-            };
-            tracing::debug!(attempt, runner_id, code = %failure.code(), "create of a runner may have landed; looking it up");
-            match self
-                .inner
-                .get_runner(GetRunnerRequest {
-                    id: runner_id.to_string(),
-                })
-                .await
-            {
-                Ok(existing) => return reconcile(existing, runner_matches(&runner)),
-                Err(status) if status.is_not_found() => {}
-                Err(status) => return Err(status),
-            }
-            if attempt >= CREATE_ATTEMPTS {
-                return Err(failure);
-            }
-            attempt += 1;
-            tokio::time::sleep(Duration::from_millis(100 * u64::from(attempt))).await;
+            self.inner.create_managed_runner(request).await
+        };
+        let lookup = async || match self
+            .inner
+            .get_runner(GetRunnerRequest {
+                id: runner_id.to_string(),
+            })
+            .await
+        {
+            Ok(found) => Ok(Some(found)),
+            Err(status) if status.is_not_found() => Ok(None),
+            Err(status) => Err(status),
+        };
+        create_safely(create, lookup, runner_matches(&runner)).await
+    }
+}
+
+/// Sends a create until it succeeds, and after every failure that may have
+/// reached the server, looks the resource up before sending again.
+///
+/// An `AlreadyExists` answer to a resent create is looked up too: the first
+/// attempt may have landed after a lookup that did not see it yet.
+async fn create_safely<M>(
+    create: impl AsyncFn() -> Result<M, Status>,
+    lookup: impl AsyncFn() -> Result<Option<M>, Status>,
+    matches: impl Fn(&M) -> bool,
+) -> Result<M, Status>
+where
+    M: prost::Message + prost::Name + serde::Serialize,
+{
+    let mut attempt = 1;
+    loop {
+        let failure = match create().await {
+            Ok(created) => return Ok(created),
+            Err(status) if attempt > 1 && status.is_already_exists() => status,
+            Err(status) if !is_ambiguous(&status) => return Err(status),
+            Err(status) => status,
+        };
+        tracing::debug!(attempt, code = %failure.code(), kind = M::NAME, "a create may have landed; looking it up");
+        if let Some(existing) = lookup().await? {
+            return reconcile(existing, matches);
         }
+        if attempt >= CREATE_ATTEMPTS {
+            return Err(failure);
+        }
+        attempt += 1;
+        tokio::time::sleep(Duration::from_millis(100 * u64::from(attempt))).await;
     }
 }
 

@@ -713,6 +713,19 @@ fn check_wire_log(log: &WireLog, config: &Config, report: &mut Report) {
     );
 }
 
+/// Appends a line to the interop report that `scripts/test.sh` prints.
+fn append_to_report(line: &str) {
+    use std::io::Write as _;
+    let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("interop-report.txt");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path);
+    if let Ok(mut file) = file {
+        let _ = writeln!(file, "{line}");
+    }
+}
+
 /// Runs the configurations that `configs_for` picks against the peer servers
 /// it starts, then prints the count and fails on any failed case.
 async fn run_peer(name: &str, servers: Vec<(PeerProcess, Vec<Config>)>) {
@@ -725,10 +738,12 @@ async fn run_peer(name: &str, servers: Vec<(PeerProcess, Vec<Config>)>) {
         }
     }
     let total = report.passed + report.failures.len();
-    println!(
+    let summary = format!(
         "{name}: {}/{total} cases passed across {configurations} configurations",
         report.passed
     );
+    println!("{summary}");
+    append_to_report(&summary);
     if !report.failures.is_empty() {
         let logs: Vec<String> = servers
             .iter()

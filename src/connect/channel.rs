@@ -235,6 +235,11 @@ impl Channel {
                 "retrying the call"
             );
             tokio::time::sleep(delay).await;
+            // The timer may wake late; a deadline that passed meanwhile ends the
+            // call with the failure that caused the retry, not a timeout of its own.
+            if deadline.is_some_and(|deadline| deadline.at <= Instant::now()) {
+                return Err(status);
+            }
             attempt += 1;
         }
     }

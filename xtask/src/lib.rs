@@ -5,6 +5,7 @@ pub mod breaking;
 pub mod buf;
 pub mod describe;
 pub mod descriptor;
+pub mod fuzz;
 pub mod git;
 pub mod golden;
 pub mod lint;

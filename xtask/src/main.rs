@@ -8,7 +8,9 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 
 use xtask::protoset::ProtoSet;
-use xtask::{breaking, buf, descriptor, git, golden, lint, repo_root, semver, summary, update};
+use xtask::{
+    breaking, buf, descriptor, fuzz, git, golden, lint, repo_root, semver, summary, update,
+};
 
 /// Exit code when a check found something: breaking changes, lint findings
 /// or snapshot drift.
@@ -41,6 +43,8 @@ enum Task {
     Codegen(CodegenArgs),
     /// Check the library's Rust API for semver breaks with cargo-semver-checks.
     Semver(SemverArgs),
+    /// Run each fuzz target of fuzz/ for a bounded time and report executions.
+    Fuzz(FuzzArgs),
 }
 
 #[derive(Args)]
@@ -108,6 +112,23 @@ struct CodegenArgs {
 }
 
 #[derive(Args)]
+struct FuzzArgs {
+    /// Seconds to fuzz each target.
+    #[arg(long, value_name = "N", default_value_t = 60)]
+    seconds: u64,
+    /// Target to run (repeatable). Default: every target.
+    #[arg(long, value_name = "NAME")]
+    target: Vec<String>,
+    /// Engine: libfuzzer (`cargo fuzz`), stable (fuzz/'s own runner), or auto, which picks
+    /// libfuzzer when `cargo fuzz` is installed.
+    #[arg(long, value_name = "ENGINE", default_value = "auto", value_parser = ["auto", "libfuzzer", "stable"])]
+    engine: String,
+    /// Seed of the random generator, to repeat a run.
+    #[arg(long, value_name = "N")]
+    seed: Option<u64>,
+}
+
+#[derive(Args)]
 struct SemverArgs {
     /// Git ref of the baseline release. Default: the latest tag, else `main`.
     #[arg(long, value_name = "GIT_REF")]
@@ -124,6 +145,7 @@ fn main() -> ExitCode {
         Task::Descriptor(args) => run_descriptor(&repo, &args),
         Task::Codegen(args) => run_codegen(&repo, &args),
         Task::Semver(args) => run_semver(&repo, &args),
+        Task::Fuzz(args) => run_fuzz(&repo, &args),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,
@@ -139,6 +161,23 @@ impl ProtoDirArg {
     fn resolve(&self, repo: &Path) -> PathBuf {
         repo.join(&self.proto_dir)
     }
+}
+
+fn run_fuzz(repo: &Path, args: &FuzzArgs) -> Result<bool> {
+    let engine = match args.engine.as_str() {
+        "libfuzzer" => Some(fuzz::Engine::LibFuzzer),
+        "stable" => Some(fuzz::Engine::Stable),
+        _ => None,
+    };
+    let options = fuzz::FuzzOptions {
+        seconds: args.seconds,
+        targets: args.target.clone(),
+        engine,
+        seed: args.seed,
+    };
+    let (engine, results) = fuzz::run(repo, &options)?;
+    fuzz::print_summary(engine, &results);
+    Ok(results.iter().all(|result| result.findings.is_empty()))
 }
 
 fn run_codegen(repo: &Path, args: &CodegenArgs) -> Result<bool> {

@@ -1,0 +1,4 @@
+//! libFuzzer entry point of [`cwsandbox_control_fuzz::targets::json_response`].
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| cwsandbox_control_fuzz::targets::json_response(data));
