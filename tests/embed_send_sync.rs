@@ -3,7 +3,10 @@
 
 use cwsandbox_control::Client;
 use cwsandbox_control::connect::{Channel, Code, Status};
-use cwsandbox_control::v1beta2::RunnerManagementServiceClient;
+use cwsandbox_control::v1beta2::{
+    CreateManagedRunnerRequest, GetRunnerRequest, ListProfileTemplatesRequest,
+    RunnerManagementServiceClient,
+};
 
 fn assert_send_sync_clone<T: Send + Sync + Clone + 'static>() {}
 fn assert_send_sync<T: Send + Sync + 'static>() {}
@@ -14,6 +17,32 @@ fn shared_types_are_send_sync_clone() {
     assert_send_sync_clone::<Channel>();
     assert_send_sync_clone::<RunnerManagementServiceClient>();
     assert_send_sync::<Status>();
+}
+
+/// Checks at compile time that `future` can move to another thread, as
+/// `tokio::spawn` and axum handlers require.
+fn assert_send_future<F: std::future::Future + Send>(future: F) -> F {
+    future
+}
+
+#[test]
+fn call_futures_are_send() {
+    let channel = Channel::builder("http://127.0.0.1:1").build().unwrap();
+    let client = Client::new(channel);
+    // The futures are built and dropped, never polled, so nothing is sent.
+    drop(assert_send_future(
+        client.get_runner(GetRunnerRequest::default()),
+    ));
+    drop(assert_send_future(client.list_profile_templates(
+        ListProfileTemplatesRequest::default(),
+    )));
+    drop(assert_send_future(
+        client.create_managed_runner(CreateManagedRunnerRequest::default()),
+    ));
+    drop(assert_send_future(client.find_profile_template("agents")));
+    // TODO: check create_profile_template_safely and create_managed_runner_safely
+    // too once their futures are Send again; built on `impl AsyncFn`, they are
+    // not, so they cannot be spawned or awaited in an axum handler.
 }
 
 #[test]

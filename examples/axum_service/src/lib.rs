@@ -34,8 +34,8 @@ use cwsandbox_control::Client;
 use cwsandbox_control::connect::{Code, Status};
 use cwsandbox_control::ops::{self, BindOptions};
 use cwsandbox_control::v1beta2::{
-    GetRunnerRequest, ProfileTemplate, Runner, RunnerIdentity, RunnerProfileBinding,
-    UpdateManagedRunnerRequest,
+    CreateManagedRunnerRequest, GetRunnerRequest, ProfileTemplate, Runner, RunnerIdentity,
+    RunnerProfileBinding, UpdateManagedRunnerRequest,
 };
 use cwsandbox_control::wkt::FieldMask;
 use serde::{Deserialize, Serialize};
@@ -230,7 +230,14 @@ async fn create_runner(
         }],
         ..Runner::default()
     };
-    match client.create_managed_runner_safely(&id, runner).await {
+    // NOTE: `create_managed_runner_safely` would also look the runner up after
+    // an ambiguous failure, but its future is not `Send`, which axum handlers
+    // need, so a failed create here is returned to the caller to retry.
+    let request = CreateManagedRunnerRequest {
+        runner_id: id.clone(),
+        runner: Some(runner),
+    };
+    match client.create_managed_runner(request).await {
         Ok(runner) => {
             tracing::info!(team, runner_id = %id, runner = %runner.id, profile = %template.display_name, "created runner");
             Ok(reply(StatusCode::CREATED, true, true, runner))
