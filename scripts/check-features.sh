@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 package=cwsandbox-control
 features=(tls-ring-webpki tls-ring-native emulator cli)
 # Crates that only the cwsctl binary needs.
-cli_only=(clap clap_complete indicatif comfy-table tracing-subscriber serde_yaml_ng)
+cli_only=(clap clap_complete indicatif comfy-table tracing-subscriber serde_yaml_ng prost-reflect)
 
 if ! cargo hack --version >/dev/null 2>&1; then
     echo "== installing cargo-hack"
