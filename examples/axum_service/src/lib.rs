@@ -230,9 +230,10 @@ async fn create_runner(
         }],
         ..Runner::default()
     };
-    // NOTE: `create_managed_runner_safely` would also look the runner up after
-    // an ambiguous failure, but its future is not `Send`, which axum handlers
-    // need, so a failed create here is returned to the caller to retry.
+    // NOTE: `create_managed_runner_safely` would look the runner up after an
+    // ambiguous failure, but its future is not `Send`, which axum handlers
+    // need. The failure goes back to the caller instead, and a retried request
+    // finds a runner that did get created through the Get in `give_runner`.
     let request = CreateManagedRunnerRequest {
         runner_id: id.clone(),
         runner: Some(runner),
