@@ -40,9 +40,13 @@ fn call_futures_are_send() {
         client.create_managed_runner(CreateManagedRunnerRequest::default()),
     ));
     drop(assert_send_future(client.find_profile_template("agents")));
-    // TODO: check create_profile_template_safely and create_managed_runner_safely
-    // too once their futures are Send again; built on `impl AsyncFn`, they are
-    // not, so they cannot be spawned or awaited in an axum handler.
+    drop(assert_send_future(
+        client.create_profile_template_safely(Default::default()),
+    ));
+    drop(assert_send_future(client.create_managed_runner_safely(
+        "lab-west",
+        Default::default(),
+    )));
 }
 
 #[test]

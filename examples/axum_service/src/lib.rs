@@ -34,8 +34,8 @@ use cwsandbox_control::Client;
 use cwsandbox_control::connect::{Code, Status};
 use cwsandbox_control::ops::{self, BindOptions};
 use cwsandbox_control::v1beta2::{
-    CreateManagedRunnerRequest, GetRunnerRequest, ProfileTemplate, Runner, RunnerIdentity,
-    RunnerProfileBinding, UpdateManagedRunnerRequest,
+    GetRunnerRequest, ProfileTemplate, Runner, RunnerIdentity, RunnerProfileBinding,
+    UpdateManagedRunnerRequest,
 };
 use cwsandbox_control::wkt::FieldMask;
 use serde::{Deserialize, Serialize};
@@ -230,15 +230,9 @@ async fn create_runner(
         }],
         ..Runner::default()
     };
-    // NOTE: `create_managed_runner_safely` would look the runner up after an
-    // ambiguous failure, but its future is not `Send`, which axum handlers
-    // need. The failure goes back to the caller instead, and a retried request
-    // finds a runner that did get created through the Get in `give_runner`.
-    let request = CreateManagedRunnerRequest {
-        runner_id: id.clone(),
-        runner: Some(runner),
-    };
-    match client.create_managed_runner(request).await {
+    // The safe create looks the runner up after an ambiguous failure instead
+    // of sending the create twice.
+    match client.create_managed_runner_safely(&id, runner).await {
         Ok(runner) => {
             tracing::info!(team, runner_id = %id, runner = %runner.id, profile = %template.display_name, "created runner");
             Ok(reply(StatusCode::CREATED, true, true, runner))
