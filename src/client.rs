@@ -165,13 +165,17 @@ impl Client {
 ///
 /// An `AlreadyExists` answer to a resent create is looked up too: the first
 /// attempt may have landed after a lookup that did not see it yet.
-async fn create_safely<M>(
-    create: impl AsyncFn() -> Result<M, Status>,
-    lookup: impl AsyncFn() -> Result<Option<M>, Status>,
+async fn create_safely<M, Create, CreateFuture, Lookup, LookupFuture>(
+    create: Create,
+    lookup: Lookup,
     matches: impl Fn(&M) -> bool,
 ) -> Result<M, Status>
 where
     M: prost::Message + prost::Name + serde::Serialize,
+    Create: Fn() -> CreateFuture,
+    CreateFuture: Future<Output = Result<M, Status>>,
+    Lookup: Fn() -> LookupFuture,
+    LookupFuture: Future<Output = Result<Option<M>, Status>>,
 {
     let mut attempt = 1;
     loop {

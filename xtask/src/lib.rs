@@ -12,6 +12,7 @@ pub mod golden;
 pub mod lint;
 pub mod options;
 pub mod protoset;
+pub mod semver;
 pub mod summary;
 pub mod update;
 

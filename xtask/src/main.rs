@@ -8,7 +8,9 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 
 use xtask::protoset::ProtoSet;
-use xtask::{breaking, buf, descriptor, fuzz, git, golden, lint, repo_root, summary, update};
+use xtask::{
+    breaking, buf, descriptor, fuzz, git, golden, lint, repo_root, semver, summary, update,
+};
 
 /// Exit code when a check found something: breaking changes, lint findings
 /// or snapshot drift.
@@ -39,6 +41,8 @@ enum Task {
     Descriptor(DescriptorArgs),
     /// Write the generator's golden files for `tests/golden/proto`, or check them.
     Codegen(CodegenArgs),
+    /// Check the library's Rust API for semver breaks with cargo-semver-checks.
+    Semver(SemverArgs),
     /// Run each fuzz target of fuzz/ for a bounded time and report executions.
     Fuzz(FuzzArgs),
     /// Measure unary calls/s and latency against the connect-node peer server.
@@ -126,6 +130,13 @@ struct FuzzArgs {
     seed: Option<u64>,
 }
 
+#[derive(Args)]
+struct SemverArgs {
+    /// Git ref of the baseline release. Default: the latest tag, else `main`.
+    #[arg(long, value_name = "GIT_REF")]
+    baseline_rev: Option<String>,
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let repo = repo_root();
@@ -135,6 +146,7 @@ fn main() -> ExitCode {
         Task::UpdateProtos(args) => run_update(&repo, &args),
         Task::Descriptor(args) => run_descriptor(&repo, &args),
         Task::Codegen(args) => run_codegen(&repo, &args),
+        Task::Semver(args) => run_semver(&repo, &args),
         Task::Fuzz(args) => run_fuzz(&repo, &args),
         Task::BenchPeers(args) => xtask::bench::run(&repo, &args),
     };
@@ -234,6 +246,11 @@ fn run_breaking(repo: &Path, args: &BreakingArgs) -> Result<bool> {
     let findings = breaking::check(&baseline, &current);
     let subject = format!("{} against {label}", args.proto.proto_dir.display());
     Ok(report_breaking(&findings, &subject))
+}
+
+fn run_semver(repo: &Path, args: &SemverArgs) -> Result<bool> {
+    let rev = default_ref(repo, args.baseline_rev.as_deref())?;
+    semver::run(repo, &rev)
 }
 
 fn default_ref(repo: &Path, requested: Option<&str>) -> Result<String> {
