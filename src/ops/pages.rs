@@ -9,6 +9,7 @@
 
 use std::collections::HashSet;
 use std::future::Future;
+use std::hash::{BuildHasher, RandomState};
 
 use futures_core::Stream;
 use futures_util::stream::{self, TryStreamExt};
@@ -85,10 +86,13 @@ pub fn managed_runners(
 
 /// The state of a token-following stream between two polls.
 enum Cursor {
-    /// The next request carries this token, and `seen` contains every token sent so far.
+    /// The next request carries this token, and `seen` contains a hash of every
+    /// token sent so far. Hashes keep memory at a few bytes per page, however
+    /// long the server's tokens are.
     Next {
         token: String,
-        seen: HashSet<String>,
+        seen: HashSet<u64>,
+        hasher: RandomState,
     },
     /// The last page had a token that was already sent: yield this error next.
     Repeated(Status),
@@ -109,14 +113,19 @@ where
     let start = Cursor::Next {
         token: String::new(),
         seen: HashSet::new(),
+        hasher: RandomState::new(),
     };
     stream::unfold((start, fetch), move |(cursor, mut fetch)| async move {
-        let (token, mut seen) = match cursor {
-            Cursor::Next { token, seen } => (token, seen),
+        let (token, mut seen, hasher) = match cursor {
+            Cursor::Next {
+                token,
+                seen,
+                hasher,
+            } => (token, seen, hasher),
             Cursor::Repeated(status) => return Some((Err(status), (Cursor::Done, fetch))),
             Cursor::Done => return None,
         };
-        seen.insert(token.clone());
+        seen.insert(hasher.hash_one(&token));
         let page = match fetch(token).await {
             Ok(page) => page,
             Err(status) => return Some((Err(status), (Cursor::Done, fetch))),
@@ -126,7 +135,7 @@ where
         if next.is_empty() {
             return Some((Ok(page), (Cursor::Done, fetch)));
         }
-        if seen.contains(&next) {
+        if seen.contains(&hasher.hash_one(&next)) {
             tracing::debug!(token = %next, "list response repeated a page token");
             let status = Status::client(
                 Code::Internal,
@@ -137,6 +146,16 @@ where
             );
             return Some((Ok(page), (Cursor::Repeated(status), fetch)));
         }
-        Some((Ok(page), (Cursor::Next { token: next, seen }, fetch)))
+        Some((
+            Ok(page),
+            (
+                Cursor::Next {
+                    token: next,
+                    seen,
+                    hasher,
+                },
+                fetch,
+            ),
+        ))
     })
 }
