@@ -6,7 +6,11 @@ use cwsandbox_control::v1beta2::{
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde_json::Value;
+
+#[path = "support/json_defaults.rs"]
+mod json_defaults;
+
+use json_defaults::without_defaults;
 
 fn round_trip<T: Serialize + DeserializeOwned>(file: &str) {
     let path = format!(
@@ -18,31 +22,6 @@ fn round_trip<T: Serialize + DeserializeOwned>(file: &str) {
     let message: T = serde_json::from_str(&text).unwrap_or_else(|error| panic!("{file}: {error}"));
     let printed = serde_json::to_value(&message).unwrap();
     assert_eq!(printed, expected, "{file} did not print back the same JSON");
-}
-
-/// Drops `false`, `0` and empty values, which proto3 JSON does not print.
-fn without_defaults(value: Value) -> Value {
-    match value {
-        Value::Object(map) => Value::Object(
-            map.into_iter()
-                .map(|(key, value)| (key, without_defaults(value)))
-                .filter(|(_, value)| !is_default(value))
-                .collect(),
-        ),
-        Value::Array(items) => Value::Array(items.into_iter().map(without_defaults).collect()),
-        other => other,
-    }
-}
-
-fn is_default(value: &Value) -> bool {
-    match value {
-        Value::Bool(flag) => !flag,
-        Value::Number(number) => number.as_f64() == Some(0.0),
-        Value::String(text) => text.is_empty(),
-        Value::Array(items) => items.is_empty(),
-        Value::Null => true,
-        Value::Object(_) => false,
-    }
 }
 
 #[test]

@@ -148,26 +148,8 @@ pub fn texts(output: &std::process::Output) -> (String, String) {
     )
 }
 
-/// Drops `false`, `0` and empty strings and lists, which proto3 JSON does not print.
-pub fn without_defaults(value: Value) -> Value {
-    match value {
-        Value::Object(map) => Value::Object(
-            map.into_iter()
-                .map(|(key, value)| (key, without_defaults(value)))
-                .filter(|(_, value)| !is_default(value))
-                .collect(),
-        ),
-        Value::Array(items) => Value::Array(items.into_iter().map(without_defaults).collect()),
-        other => other,
-    }
-}
+#[path = "../support/json_defaults.rs"]
+mod json_defaults;
 
-fn is_default(value: &Value) -> bool {
-    match value {
-        Value::Bool(flag) => !flag,
-        Value::Number(number) => number.as_f64() == Some(0.0),
-        Value::String(text) => text.is_empty(),
-        Value::Array(items) => items.is_empty(),
-        _ => false,
-    }
-}
+#[allow(unused_imports, reason = "only some test crates compare fixtures")]
+pub(crate) use json_defaults::without_defaults;
