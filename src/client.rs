@@ -5,10 +5,11 @@ use std::ops::Deref;
 use std::time::Duration;
 
 use crate::connect::{Channel, ChannelBuilder, Code, Detail, Origin, OtherDetail, Status};
+use crate::ops::Plan;
 use crate::v1beta2::{
     CreateManagedRunnerRequest, CreateProfileTemplateRequest, GetRunnerRequest,
     ListProfileTemplatesRequest, ProfileTemplate, Runner, RunnerManagementServiceClient,
-    RunnerManagementServiceStub,
+    RunnerManagementServiceStub, UpdateManagedRunnerRequest, UpdateProfileTemplateRequest,
 };
 
 /// The documented endpoint of the control plane. REST paths start with `/v1beta2/sandbox`.
@@ -305,4 +306,189 @@ fn bindings_match(sent: &Runner, existing: &Runner) -> bool {
         bindings
     };
     key(sent) == key(existing)
+}
+
+/// The outcome of an `ensure_*` call.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Ensured<T> {
+    /// The resource did not exist and was created.
+    Created(T),
+    /// The resource differed and was updated with `mask`.
+    Updated {
+        /// The resource as the server returned it.
+        resource: T,
+        /// The paths that were sent.
+        mask: crate::wkt::FieldMask,
+    },
+    /// The resource already matched; nothing was sent.
+    Unchanged(T),
+}
+
+impl Client {
+    /// Makes the server's profile template of `desired.display_name` match
+    /// `desired`: creates it when missing (safely), updates exactly the fields
+    /// that differ, or does nothing.
+    ///
+    /// # Errors
+    ///
+    /// Returns the status of the first call that failed.
+    pub async fn ensure_profile_template(
+        &self,
+        desired: ProfileTemplate,
+    ) -> Result<Ensured<ProfileTemplate>, Status> {
+        let existing = self.find_profile_template(&desired.display_name).await?;
+        match crate::ops::plan_profile_template(existing.as_ref(), &desired) {
+            Plan::Create => self
+                .create_profile_template_safely(desired)
+                .await
+                .map(Ensured::Created),
+            Plan::Unchanged => Ok(Ensured::Unchanged(existing.unwrap_or(desired))),
+            Plan::Update { mask, .. } => {
+                let mut template = desired;
+                template.id = existing.map(|found| found.id).unwrap_or_default();
+                let request = UpdateProfileTemplateRequest {
+                    profile_template: Some(template),
+                    update_mask: Some(mask.clone()),
+                };
+                let resource = self.inner.update_profile_template(request).await?;
+                Ok(Ensured::Updated { resource, mask })
+            }
+        }
+    }
+
+    /// Makes the server's runner `runner_id` match `desired`: creates it when
+    /// missing (safely), updates exactly the fields that differ, or does nothing.
+    ///
+    /// # Errors
+    ///
+    /// Returns `InvalidArgument` when `desired` changes an immutable field
+    /// (the cluster), else the status of the first call that failed.
+    pub async fn ensure_runner(
+        &self,
+        runner_id: &str,
+        desired: Runner,
+    ) -> Result<Ensured<Runner>, Status> {
+        let existing = self.lookup_runner(runner_id).await?;
+        let plan = crate::ops::plan_runner(existing.as_ref(), &desired)
+            .map_err(|error| Status::client(Code::InvalidArgument, error.to_string()).unsent())?;
+        match plan {
+            Plan::Create => self
+                .create_managed_runner_safely(runner_id, desired)
+                .await
+                .map(Ensured::Created),
+            Plan::Unchanged => Ok(Ensured::Unchanged(existing.unwrap_or(desired))),
+            Plan::Update { mask, .. } => {
+                let mut runner = desired;
+                runner.id = existing.map(|found| found.id).unwrap_or_default();
+                let request = UpdateManagedRunnerRequest {
+                    runner: Some(runner),
+                    update_mask: Some(mask.clone()),
+                };
+                let resource = self.inner.update_managed_runner(request).await?;
+                Ok(Ensured::Updated { resource, mask })
+            }
+        }
+    }
+
+    /// Binds a profile template to a runner, keeping the other bindings and
+    /// exactly one default.
+    ///
+    /// v1beta2 has no etag, so the runner is read again just before the write
+    /// and the call fails with `Aborted` when its bindings changed meanwhile,
+    /// instead of overwriting another client's change.
+    ///
+    /// # Errors
+    ///
+    /// Returns `FailedPrecondition` for a binding the rules forbid (see
+    /// [`crate::ops::bind`]), `Aborted` for a concurrent change, or the status
+    /// of the call that failed.
+    pub async fn bind_profile(
+        &self,
+        runner_id: &str,
+        profile_template_id: &str,
+        options: crate::ops::BindOptions,
+    ) -> Result<Runner, Status> {
+        let runner = self
+            .get_runner(GetRunnerRequest {
+                id: runner_id.to_string(),
+            })
+            .await?;
+        let bindings =
+            crate::ops::bind(&runner, profile_template_id, options).map_err(|error| {
+                Status::client(Code::FailedPrecondition, error.to_string()).unsent()
+            })?;
+        self.write_bindings(runner, bindings).await
+    }
+
+    /// Unbinds a profile template from a runner, with the same concurrency
+    /// check as [`bind_profile`](Self::bind_profile).
+    ///
+    /// # Errors
+    ///
+    /// Returns `FailedPrecondition` when the template is not bound or is the
+    /// default or last binding, `Aborted` for a concurrent change, or the
+    /// status of the call that failed.
+    pub async fn unbind_profile(
+        &self,
+        runner_id: &str,
+        profile_template_id: &str,
+    ) -> Result<Runner, Status> {
+        let runner = self
+            .get_runner(GetRunnerRequest {
+                id: runner_id.to_string(),
+            })
+            .await?;
+        let bindings = crate::ops::unbind(&runner, profile_template_id).map_err(|error| {
+            Status::client(Code::FailedPrecondition, error.to_string()).unsent()
+        })?;
+        self.write_bindings(runner, bindings).await
+    }
+
+    /// Writes a new binding list after checking that the runner's bindings
+    /// are still the ones it was computed from.
+    async fn write_bindings(
+        &self,
+        read: Runner,
+        bindings: Vec<crate::v1beta2::RunnerProfileBinding>,
+    ) -> Result<Runner, Status> {
+        let current = self
+            .get_runner(GetRunnerRequest {
+                id: read.id.clone(),
+            })
+            .await?;
+        if current.profile_bindings != read.profile_bindings {
+            let message = format!(
+                "the profile bindings of runner {} changed while this edit was prepared; read the runner again and retry",
+                read.id
+            );
+            return Err(Status::client(Code::Aborted, message).unsent());
+        }
+        let runner = Runner {
+            id: read.id,
+            profile_bindings: bindings,
+            ..Runner::default()
+        };
+        let mask = crate::wkt::FieldMask {
+            paths: vec!["profile_bindings".to_string()],
+        };
+        let request = UpdateManagedRunnerRequest {
+            runner: Some(runner),
+            update_mask: Some(mask),
+        };
+        self.inner.update_managed_runner(request).await
+    }
+
+    async fn lookup_runner(&self, runner_id: &str) -> Result<Option<Runner>, Status> {
+        match self
+            .inner
+            .get_runner(GetRunnerRequest {
+                id: runner_id.to_string(),
+            })
+            .await
+        {
+            Ok(found) => Ok(Some(found)),
+            Err(status) if status.is_not_found() => Ok(None),
+            Err(status) => Err(status),
+        }
+    }
 }

@@ -140,7 +140,7 @@ pub mod emulator;
 pub mod ops;
 pub mod wkt;
 
-pub use client::{Client, DEFAULT_ENDPOINT, TOKEN_ENV, existing_resource};
+pub use client::{Client, DEFAULT_ENDPOINT, Ensured, TOKEN_ENV, existing_resource};
 
 /// Messages, enums and the typed client of `coreweave.sandbox.v1beta2`.
 #[allow(
