@@ -391,7 +391,25 @@ async fn bind_profile(
         "binding {} to runner {reference}",
         template.display_name
     ));
+    check_bindings_unchanged(&client, reference, &runner).await?;
     send_update(context, reference, bindings_update(&runner, bindings)).await
+}
+
+/// Fails when the runner's bindings changed since `read`, because v1beta2 has
+/// no etag and the update would silently overwrite another client's change.
+async fn check_bindings_unchanged(
+    client: &crate::Client,
+    reference: &str,
+    read: &Runner,
+) -> CliResult {
+    let current = get_runner(client, reference).await?;
+    if current.profile_bindings == read.profile_bindings {
+        return Ok(());
+    }
+    Err(CliError::failed(format!(
+        "the profile bindings of runner {reference} changed while this command ran; \
+         nothing was written, run it again to work from the new bindings"
+    )))
 }
 
 async fn unbind_profile(context: &mut Context, reference: &str, profile: &str) -> CliResult {
@@ -420,5 +438,6 @@ async fn unbind_profile(context: &mut Context, reference: &str, profile: &str) -
         CliError::failed(message)
     })?;
     context.note(&format!("unbinding {profile} from runner {reference}"));
+    check_bindings_unchanged(&client, reference, &runner).await?;
     send_update(context, reference, bindings_update(&runner, bindings)).await
 }
