@@ -164,8 +164,8 @@ impl Client {
 /// Sends a create until it succeeds, and after every failure that may have
 /// reached the server, looks the resource up before sending again.
 ///
-/// An `AlreadyExists` answer to a resent create is looked up too: the first
-/// attempt may have landed after a lookup that did not see it yet.
+/// An `AlreadyExists` status for a resent create is looked up too, because the
+/// first attempt may have landed after a lookup that did not see it yet.
 async fn create_safely<M, Create, CreateFuture, Lookup, LookupFuture>(
     create: Create,
     lookup: Lookup,

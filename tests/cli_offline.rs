@@ -387,3 +387,43 @@ fn plain_http_beyond_loopback_is_rejected() {
     );
     assert!(stderr.contains("https://"), "{stderr}");
 }
+
+#[test]
+fn input_larger_than_limit_is_rejected() {
+    let output = cwsctl()
+        .args(["--emulator", "profile", "create", "-f", "/dev/zero"])
+        .output()
+        .unwrap();
+    let (_, stderr) = texts(&output);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("larger than 16 MiB"), "{stderr}");
+}
+
+#[test]
+fn emulator_conflicts_with_endpoint() {
+    let output = cwsctl()
+        .args([
+            "--emulator",
+            "--endpoint",
+            "http://127.0.0.1:9",
+            "profile",
+            "list",
+        ])
+        .output()
+        .unwrap();
+    let (_, stderr) = texts(&output);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("cannot be used with"), "{stderr}");
+}
+
+#[test]
+fn example_folders_apply_cleanly() {
+    let profiles = repo_path("examples/profiles");
+    let runners = repo_path("examples/runners");
+    let output = cwsctl()
+        .args(["--emulator", "apply", "-f", &profiles, "-f", &runners])
+        .output()
+        .unwrap();
+    let (_, stderr) = texts(&output);
+    assert!(output.status.success(), "{stderr}");
+}

@@ -182,7 +182,7 @@ fn get_and_list_formats() {
 #[test]
 fn update_with_file_mask() {
     let server = setup();
-    let file = repo_path("examples/runners/lab-west-channel.json");
+    let file = repo_path("examples/updates/lab-west-channel.json");
     let output = server
         .admin()
         .args(["runner", "update", "lab-west", "-f", &file, "-o", "json"])
@@ -501,7 +501,7 @@ profile_bindings:
 #[test]
 fn apply_update_rolls_out() {
     let server = setup();
-    let file = repo_path("examples/runners/lab-west-channel.json");
+    let file = repo_path("examples/updates/lab-west-channel.json");
     server
         .admin()
         .args(["runner", "update", "lab-west", "-f", &file])

@@ -212,7 +212,7 @@ async fn safe_create_reports_a_different_existing_template() {
     direct.create_profile_template(request).await.unwrap();
 
     // The create reaches the server, which rejects the duplicate; the proxy
-    // loses that answer, so the client cannot tell and looks the name up.
+    // loses that response, so the client cannot tell and looks the name up.
     let proxy = LossyProxy::start(emulator.addr().to_string(), 1).await;
     let client = client(&proxy.url(), &emulator, RetryPolicy::default(), None);
     let status = client
@@ -226,7 +226,7 @@ async fn safe_create_reports_a_different_existing_template() {
 
 /// A TCP proxy that forwards requests to the server but closes the first
 /// `losses` connections as soon as the server's response begins, so the
-/// server has handled the request and the client never sees the answer.
+/// server has handled the request and the client never sees the response.
 struct LossyProxy {
     addr: std::net::SocketAddr,
     dropped: Arc<AtomicUsize>,

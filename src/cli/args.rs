@@ -31,7 +31,13 @@ pub(crate) struct Cli {
 #[derive(Debug, Clone, Args)]
 pub(crate) struct GlobalArgs {
     /// API endpoint: scheme, host and optional port.
-    #[arg(long, global = true, value_name = "URL", default_value = DEFAULT_ENDPOINT)]
+    #[arg(
+        long,
+        global = true,
+        value_name = "URL",
+        default_value = DEFAULT_ENDPOINT,
+        conflicts_with = "emulator"
+    )]
     pub(crate) endpoint: String,
     /// API access token, sent as a bearer token and never printed.
     #[arg(long, global = true, value_name = "TOKEN", env = TOKEN_ENV, hide_env_values = true)]

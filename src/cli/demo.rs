@@ -41,8 +41,8 @@ const EXAMPLES: [(&str, &str); 5] = [
         include_str!("../../examples/runners/lab-west.yaml"),
     ),
     (
-        "runners/lab-west-channel.json",
-        include_str!("../../examples/runners/lab-west-channel.json"),
+        "updates/lab-west-channel.json",
+        include_str!("../../examples/updates/lab-west-channel.json"),
     ),
 ];
 
@@ -250,11 +250,11 @@ impl<'a> Demo<'a> {
         self.announce(
             "Move the runner to the stable release channel with a field mask \
              (updateMask: managedSpec.releaseChannel)",
-            &["runner update lab-west -f examples/runners/lab-west-channel.json"],
+            &["runner update lab-west -f examples/updates/lab-west-channel.json"],
         );
         let command = RunnerCommand::Update {
             id: RUNNER_ID.to_string(),
-            file: self.file("runners/lab-west-channel.json"),
+            file: self.file("updates/lab-west-channel.json"),
             mask: super::args::MaskArg { mask: None },
             dry_run: DryRunArg { dry_run: false },
         };

@@ -23,7 +23,7 @@
 //! `identity`, `managedSpec` or `profileBindings` means a runner. Unknown
 //! fields are errors.
 
-use std::io::Read as _;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use serde::de::DeserializeOwned;
@@ -74,24 +74,45 @@ pub(crate) struct Document {
     pub(crate) resource: Resource,
 }
 
+/// Largest input file read with `-f`. Resource files are a few KiB; the
+/// limit keeps a wrong path such as `/dev/zero` from filling memory.
+const MAX_INPUT_BYTES: u64 = 16 * 1024 * 1024;
+
 /// Reads one file (`-` for stdin) and returns its documents. A document
 /// whose shape fits either kind is read as `expected` when that is given.
 pub(crate) fn read_file(path: &str, expected: Option<Kind>) -> Result<Vec<Document>, CliError> {
     let (label, text) = if path == "-" {
-        let mut text = String::new();
-        std::io::stdin()
-            .read_to_string(&mut text)
-            .map_err(|error| CliError::usage(format!("cannot read stdin: {error}")))?;
+        let text = read_limited(std::io::stdin(), "stdin")?;
         ("stdin".to_string(), text)
     } else {
-        let text = std::fs::read_to_string(path).map_err(|error| {
+        let file = std::fs::File::open(path).map_err(|error| {
             CliError::usage(format!(
                 "cannot read {path}: {error}; check the path given to -f"
             ))
         })?;
-        (path.to_string(), text)
+        (path.to_string(), read_limited(file, path)?)
     };
     parse_text(&label, &text, expected)
+}
+
+/// Reads at most [`MAX_INPUT_BYTES`] as UTF-8 text.
+fn read_limited(reader: impl Read, label: &str) -> Result<String, CliError> {
+    let mut bytes = Vec::new();
+    reader
+        .take(MAX_INPUT_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|error| CliError::usage(format!("cannot read {label}: {error}")))?;
+    if bytes.len() as u64 > MAX_INPUT_BYTES {
+        return Err(CliError::usage(format!(
+            "{label} is larger than {} MiB, too large for a resource file; check the path given to -f",
+            MAX_INPUT_BYTES / (1024 * 1024)
+        )));
+    }
+    String::from_utf8(bytes).map_err(|error| {
+        CliError::usage(format!(
+            "cannot read {label}: not UTF-8 text ({error}); save the file as UTF-8"
+        ))
+    })
 }
 
 /// Reads every file of `-f` arguments, expanding a directory to its `.json`,
