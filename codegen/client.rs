@@ -49,7 +49,7 @@ struct ServiceEmitter<'a> {
     package: &'a str,
 }
 
-/// What the generator reads from one method's descriptor and options.
+/// The facts the generator reads from one method's descriptor and options.
 struct MethodInfo {
     name: String,
     rust_name: String,

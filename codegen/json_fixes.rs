@@ -170,7 +170,7 @@ fn replacement(ty: &str, tail: &str) -> String {
     format!("{CALL}{OPTION}{ty}>>()?.unwrap_or_default()")
 }
 
-/// A singular enum read is a plain type path followed by `as i32`.
+/// Returns true for a singular enum read: a plain type path followed by `as i32`.
 fn is_enum_read(ty: &str, tail: &str) -> bool {
     tail.starts_with(" as i32")
         && ty

@@ -16,7 +16,7 @@
 //! over the baseline in pages.
 //!
 //! With `--base URL` (and `--token T`), the program lists from a server that
-//! is already running and holds N templates, such as the connect-node peer
+//! is already running and contains N templates, such as the connect-node peer
 //! started with `PEER_SEED_TEMPLATES=N`, and starts no emulator.
 //!
 //! Exits 1 when the run fails, 2 on invalid arguments.

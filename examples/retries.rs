@@ -11,7 +11,7 @@
 //! The cases run in turn:
 //!
 //! - a Get that fails half the time succeeds after retries, each one after
-//!   the delay the emulator's `RetryInfo` asks for;
+//!   the delay the emulator's `RetryInfo` requests;
 //! - a List that always fails stops at `max_attempts`;
 //! - a Create is not retried, because it is not idempotent;
 //! - the safe create retries a Create that failed by first looking the

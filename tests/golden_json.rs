@@ -16,7 +16,7 @@ use golden::{Genre, Scalars, Shelf};
 use prost::Message;
 use serde_json::{Value, json};
 
-/// Runs the reference filter on `requests` and returns its answer lines.
+/// Runs the reference filter on `requests` and returns its output lines.
 fn reference(requests: &[Value]) -> Vec<Value> {
     let root = env!("CARGO_MANIFEST_DIR");
     let python = format!("{root}/tests/peers/python/.venv/bin/python");

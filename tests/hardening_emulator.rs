@@ -127,7 +127,7 @@ async fn streamed_body_over_limit_rejected() {
     let block = vec![b' '; 64 * 1024];
     let chunk_head = format!("{:x}\r\n", block.len());
     let mut sent = 0usize;
-    // Send up to 64 MiB; the emulator answers or closes after its 256 KiB limit.
+    // Send up to 64 MiB; the emulator responds or closes after its 256 KiB limit.
     while sent < 64 << 20 {
         let wrote = async {
             stream.write_all(chunk_head.as_bytes()).await?;

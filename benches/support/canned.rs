@@ -1,4 +1,4 @@
-//! An HTTP/2 cleartext server on loopback that answers every request with
+//! An HTTP/2 cleartext server on loopback that responds to every request with
 //! the same response, for timing whole client calls without a real server.
 
 use std::convert::Infallible;
@@ -22,7 +22,7 @@ pub(crate) struct Canned {
 }
 
 /// Starts a server on 127.0.0.1 on a free port that reads each request body
-/// and answers with `canned`. Returns its `http://` base URL.
+/// and responds with `canned`. Returns its `http://` base URL.
 ///
 /// The server runs on the current Tokio runtime until the runtime stops.
 pub(crate) async fn serve(canned: Canned) -> String {

@@ -199,8 +199,8 @@ impl Channel {
         }
     }
 
-    /// Sends attempts until one succeeds, the retry policy or budget says
-    /// stop, or the next delay would pass the call's deadline.
+    /// Sends attempts until one succeeds, the retry policy or budget ends
+    /// the call, or the next delay would pass the call's deadline.
     async fn send_with_retries<Resp: Message>(
         &self,
         method: &'static MethodDescriptor,
@@ -235,7 +235,7 @@ impl Channel {
                 "retrying the call"
             );
             tokio::time::sleep(delay).await;
-            // The timer may wake late; a deadline that passed meanwhile ends the
+            // The timer may wake late. A deadline that passed meanwhile ends the
             // call with the failure that caused the retry, not a timeout of its own.
             if deadline.is_some_and(|deadline| deadline.at <= Instant::now()) {
                 return Err(status);

@@ -46,7 +46,7 @@ pub struct OtherDetail {
     /// The JSON form, when the detail arrived as JSON (a google.rpc.Status
     /// detail, or the `debug` member of a Connect detail).
     pub json: Option<Value>,
-    /// Why decoding failed; `None` when the type is simply not one this crate knows.
+    /// Why decoding failed; `None` when the type is not one this crate decodes.
     pub decode_error: Option<String>,
 }
 
