@@ -279,8 +279,14 @@ async fn undecodable_200_bodies_are_internal() {
 }
 
 #[tokio::test]
-async fn deep_json_is_rejected_before_parsing() {
-    let body = format!("{{\"id\": {}{}}}", "[".repeat(200), "]".repeat(200));
+async fn deep_unknown_field_is_skipped() {
+    // serde_json skips an unknown value with a heap stack of one byte per
+    // level, so nesting there costs no recursion and the call succeeds.
+    let body = format!(
+        "{{\"id\": \"tpl-1\", \"extra\": {}{}}}",
+        "[".repeat(10_000),
+        "]".repeat(10_000)
+    );
     let server = respond_with(move |_| {
         http_response(
             "200 OK",
@@ -290,9 +296,39 @@ async fn deep_json_is_rejected_before_parsing() {
     })
     .await;
     for protocol in PROTOCOLS {
-        let (status, _) = call_error(&channel(&server.url(), protocol)).await;
+        let request = Request::new(GetProfileTemplateRequest {
+            id: "tpl-1".to_string(),
+        });
+        let template = channel(&server.url(), protocol)
+            .unary::<_, ProfileTemplate>(&GET_PROFILE_TEMPLATE, request)
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(template.id, "tpl-1");
+    }
+}
+
+#[tokio::test]
+async fn lower_json_depth_is_checked_first() {
+    let body = format!("{{\"extra\": {}{}}}", "[".repeat(20), "]".repeat(20));
+    let server = respond_with(move |_| {
+        http_response(
+            "200 OK",
+            &[("Content-Type", "application/json")],
+            body.as_bytes(),
+        )
+    })
+    .await;
+    for protocol in PROTOCOLS {
+        let channel = Channel::builder(server.url())
+            .protocol(protocol)
+            .default_timeout(DEADLINE)
+            .max_json_depth(16)
+            .build()
+            .unwrap();
+        let (status, _) = call_error(&channel).await;
         assert_eq!(status.code(), Code::ResourceExhausted, "{status}");
-        assert!(status.message().contains("nests"), "{status}");
+        assert!(status.message().contains("21 levels"), "{status}");
     }
 }
 

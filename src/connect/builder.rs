@@ -19,8 +19,9 @@ type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// Default maximum size of a response body, compressed and decompressed: 4 MiB.
 pub const DEFAULT_MAX_RESPONSE_SIZE: usize = 4 * 1024 * 1024;
-/// Default maximum nesting depth of response JSON.
-pub const DEFAULT_MAX_JSON_DEPTH: usize = 64;
+/// Default maximum nesting depth of response JSON: 128, the depth at which
+/// serde_json stops parsing, so the default adds no pass over the body.
+pub const DEFAULT_MAX_JSON_DEPTH: usize = 128;
 /// Default maximum size of the response header list: 64 KiB.
 pub const DEFAULT_MAX_HEADER_LIST_SIZE: u32 = 64 * 1024;
 /// Default size above which Connect request bodies are gzipped: 1 KiB.
@@ -239,9 +240,10 @@ impl ChannelBuilder {
         self
     }
 
-    /// Sets the maximum nesting depth of response JSON, checked before the
-    /// JSON is parsed. Default: 64. Depths above 128 still fail, because
-    /// serde_json stops at 128.
+    /// Sets the maximum nesting depth of response JSON. Default: 128. A
+    /// value below 128 adds a scan of each JSON body before it is parsed.
+    /// Depths above 128 still fail, because serde_json stops at 128 while it
+    /// parses.
     pub fn max_json_depth(mut self, depth: usize) -> Self {
         self.max_json_depth = depth;
         self

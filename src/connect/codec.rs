@@ -67,14 +67,26 @@ pub(crate) fn decode_json<M: Message>(body: &[u8], max_depth: usize) -> Result<M
         return Ok(M::default());
     }
     let text = check_json(body, max_depth)?;
-    serde_json::from_str(text).map_err(|error| {
-        Status::client(
-            Code::Internal,
-            format!("invalid JSON in the response message: {error}"),
-        )
-        .with_kind(ClientErrorKind::Decode)
-        .with_source(error)
-    })
+    serde_json::from_str(text).map_err(json_error)
+}
+
+/// Maps a serde_json error of a response message to a status. Nesting past
+/// serde_json's own limit gets the same status as a too-deep document
+/// caught by [`check_json`].
+pub(crate) fn json_error(error: serde_json::Error) -> Status {
+    // serde_json 1.x has no error category for this case, only the message.
+    if error.to_string().starts_with("recursion limit exceeded") {
+        return too_deep(
+            format!("more than {PARSER_MAX_DEPTH} levels"),
+            PARSER_MAX_DEPTH,
+        );
+    }
+    Status::client(
+        Code::Internal,
+        format!("invalid JSON in the response message: {error}"),
+    )
+    .with_kind(ClientErrorKind::Decode)
+    .with_source(error)
 }
 
 fn decode_proto<M: Message>(body: &[u8]) -> Result<M, Status> {
@@ -88,8 +100,17 @@ fn decode_proto<M: Message>(body: &[u8]) -> Result<M, Status> {
     })
 }
 
-/// Checks that a JSON document is UTF-8 and nests at most `max_depth` levels,
-/// before any parser allocates for it. Returns the document as text.
+/// The nesting depth at which serde_json stops parsing, without a feature
+/// flag to lift it (serde_json 1.x).
+pub(crate) const PARSER_MAX_DEPTH: usize = 128;
+
+/// Checks that a JSON document is UTF-8 and, when `max_depth` is below
+/// [`PARSER_MAX_DEPTH`], that it nests at most `max_depth` levels before any
+/// parser allocates for it. Returns the document as text.
+///
+/// At [`PARSER_MAX_DEPTH`] and above no scan runs, because serde_json
+/// enforces that depth itself while it parses and the scan would cost about
+/// a quarter of the time of decoding a 100-item page.
 pub(crate) fn check_json(body: &[u8], max_depth: usize) -> Result<&str, Status> {
     let text = std::str::from_utf8(body).map_err(|error| {
         Status::client(
@@ -99,18 +120,26 @@ pub(crate) fn check_json(body: &[u8], max_depth: usize) -> Result<&str, Status> 
         .with_kind(ClientErrorKind::Decode)
         .with_source(error)
     })?;
+    if max_depth >= PARSER_MAX_DEPTH {
+        return Ok(text);
+    }
     let depth = json_depth(body);
     if depth > max_depth {
-        return Err(Status::client(
-            Code::ResourceExhausted,
-            format!(
-                "the response JSON nests {depth} levels deep, more than the limit of \
-                 {max_depth}; raise max_json_depth on the channel builder if the server is trusted"
-            ),
-        )
-        .with_kind(ClientErrorKind::TooLarge));
+        return Err(too_deep(format!("{depth} levels"), max_depth));
     }
     Ok(text)
+}
+
+fn too_deep(depth: String, max_depth: usize) -> Status {
+    Status::client(
+        Code::ResourceExhausted,
+        format!(
+            "the response JSON nests {depth} deep, more than the limit of {max_depth}; \
+             raise max_json_depth on the channel builder (up to {PARSER_MAX_DEPTH}) if the \
+             server is trusted"
+        ),
+    )
+    .with_kind(ClientErrorKind::TooLarge)
 }
 
 /// Returns the maximum nesting depth of objects and arrays in a JSON text,
@@ -166,8 +195,11 @@ pub(crate) fn gzip(body: &[u8]) -> Result<Vec<u8>, Status> {
 
 /// Decompresses a gzip body, failing once the output passes `limit` bytes.
 pub(crate) fn gunzip(body: &[u8], limit: usize) -> Result<Bytes, Status> {
-    let decoder = flate2::read::GzDecoder::new(body);
-    let mut output = Vec::with_capacity(body.len().saturating_mul(4).min(limit));
+    let decoder = flate2::bufread::GzDecoder::new(body);
+    let expected = declared_size(body).unwrap_or_else(|| body.len().saturating_mul(4));
+    // Room for one byte more than expected, so that reading to the end
+    // needs no reallocation when the declared size is right.
+    let mut output = Vec::with_capacity(expected.saturating_add(1).min(limit));
     let allowed = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
     decoder
         .take(allowed)
@@ -184,6 +216,14 @@ pub(crate) fn gunzip(body: &[u8], limit: usize) -> Result<Bytes, Status> {
         return Err(too_large("decompressed", limit));
     }
     Ok(Bytes::from(output))
+}
+
+/// Returns the uncompressed size that a gzip body declares in its last four
+/// bytes (ISIZE, RFC 1952 section 2.3.1). The server sets it, so it only sizes
+/// the first allocation: the limit applies to the bytes actually produced.
+fn declared_size(body: &[u8]) -> Option<usize> {
+    let trailer: [u8; 4] = body.get(body.len().checked_sub(4)?..)?.try_into().ok()?;
+    usize::try_from(u32::from_le_bytes(trailer)).ok()
 }
 
 /// Returns the status of a response body over the size limit.
@@ -219,6 +259,19 @@ mod tests {
     }
 
     #[test]
+    fn parser_depth_limit_is_resource_exhausted() {
+        let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
+        let text = check_json(deep.as_bytes(), PARSER_MAX_DEPTH).unwrap();
+        let error = serde_json::from_str::<serde_json::Value>(text).unwrap_err();
+        let status = json_error(error);
+        assert_eq!(status.code(), Code::ResourceExhausted);
+        assert!(
+            status.message().contains("more than 128 levels"),
+            "{status}"
+        );
+    }
+
+    #[test]
     fn invalid_utf8_is_internal() {
         let status = check_json(b"{\"a\": \"\xff\"}", 64).unwrap_err();
         assert_eq!(status.code(), Code::Internal);
@@ -232,6 +285,26 @@ mod tests {
         assert_eq!(gunzip(&compressed, body.len()).unwrap(), body);
         let status = gunzip(&compressed, body.len() - 1).unwrap_err();
         assert_eq!(status.code(), Code::ResourceExhausted);
+    }
+
+    #[test]
+    fn gunzip_ignores_false_declared_size() {
+        let body = b"hello hello hello hello".repeat(100);
+        let mut compressed = gzip(&body).unwrap();
+        let trailer = compressed.len() - 4;
+        for declared in [0u32, 7, u32::MAX] {
+            compressed[trailer..].copy_from_slice(&declared.to_le_bytes());
+            // The decoder checks ISIZE against what it produced.
+            let status = gunzip(&compressed, body.len()).unwrap_err();
+            assert_eq!(status.code(), Code::Internal, "declared {declared}");
+        }
+    }
+
+    #[test]
+    fn declared_size_reads_trailer() {
+        let body = vec![b'x'; 70_000];
+        assert_eq!(declared_size(&gzip(&body).unwrap()), Some(70_000));
+        assert_eq!(declared_size(b"abc"), None);
     }
 
     #[test]

@@ -143,10 +143,14 @@ pub(crate) async fn exchange(
         .with_http_status(parts.status));
     }
 
-    if content_length(&parts.headers).is_some_and(|length| length > max_size as u64) {
+    let length = content_length(&parts.headers);
+    if length.is_some_and(|length| length > max_size as u64) {
         return Err(too_large("received", max_size).with_http_status(parts.status));
     }
-    let mut data = BytesMut::new();
+    // One allocation for a body of declared length, instead of a copy at
+    // each doubling. The length is below max_size, checked above.
+    let capacity = length.map_or(0, |length| length as usize);
+    let mut data = BytesMut::with_capacity(capacity);
     let mut http_trailers = HeaderMap::new();
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|error| body_error(&authority, error))?;

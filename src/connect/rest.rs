@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 
 use super::channel::Message;
 use super::code::Code;
-use super::codec::{check_json, decode_json};
+use super::codec::{check_json, decode_json, json_error};
 use super::error_body::{content_type, is_json_content_type};
 use super::method::{HttpRule, MethodDescriptor};
 use super::path_template::{ExpandError, PathTemplate, UNRESERVED};
@@ -293,14 +293,7 @@ pub(crate) fn decode_response<M: Message>(
     let value = serde_json::from_str(text)
         .map(|value| wrap_response_body(rule, value))
         .and_then(serde_json::from_value);
-    value.map_err(|error| {
-        Status::client(
-            Code::Internal,
-            format!("invalid JSON in the response message: {error}"),
-        )
-        .with_kind(ClientErrorKind::Decode)
-        .with_source(error)
-    })
+    value.map_err(json_error)
 }
 
 /// Wraps a response body that holds only the rule's `response_body` field
