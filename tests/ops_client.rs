@@ -226,6 +226,27 @@ async fn repeated_token_is_error() {
 }
 
 #[tokio::test]
+async fn token_loop_is_error() {
+    let stub = Scripted::default();
+    stub.state.lock().unwrap().template_pages = vec![
+        page("", &["a"], "t1"),
+        page("t1", &["b"], "t2"),
+        page("t2", &["c"], "t3"),
+        page("t3", &["d"], "t1"),
+    ];
+    let items: Vec<Result<ProfileTemplate, Status>> =
+        profile_templates(&client(&stub), 1).collect().await;
+    let error = items.last().unwrap().as_ref().unwrap_err();
+    assert_eq!(error.code(), Code::Internal);
+    assert!(error.message().contains("again"), "{}", error.message());
+    // A check that remembers every token stops after 4 requests; the
+    // constant-memory check may follow the loop a little further.
+    let requests = stub.state.lock().unwrap().list_requests.len();
+    assert!((4..=12).contains(&requests), "{requests} requests");
+    assert_eq!(items.len(), requests + 1);
+}
+
+#[tokio::test]
 async fn list_error_ends_stream() {
     let stub = Scripted::default();
     stub.state.lock().unwrap().template_pages = vec![page("", &["a"], "missing")];

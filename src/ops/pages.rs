@@ -5,9 +5,9 @@
 //! until the server returns an empty one, and yields a page that is empty but
 //! carries a token like any other. A token that the server already returned means the
 //! server would send the same pages forever: the stream yields the page that
-//! carried it, then an error, and ends.
+//! carried it, then an error, and ends. Detecting that takes constant memory,
+//! so a stream of any length keeps only the current page in memory.
 
-use std::collections::HashSet;
 use std::future::Future;
 use std::hash::{BuildHasher, RandomState};
 
@@ -86,18 +86,62 @@ pub fn managed_runners(
 
 /// The state of a token-following stream between two polls.
 enum Cursor {
-    /// The next request carries this token, and `seen` contains a hash of every
-    /// token sent so far. Hashes keep memory at a few bytes per page, however
-    /// long the server's tokens are.
-    Next {
-        token: String,
-        seen: HashSet<u64>,
-        hasher: RandomState,
-    },
+    /// The next request carries this token.
+    Next { token: String, cycle: CycleCheck },
     /// The last page had a token that was already sent: yield this error next.
     Repeated(Status),
     /// The last page arrived, or an error ended the stream.
     Done,
+}
+
+/// Detects a server whose page tokens loop, in constant memory, with Brent's
+/// cycle detection over token hashes: the hash of one checkpoint token is
+/// kept, and the checkpoint moves to the newest token after 1, 2, 4, ...
+/// pages. A token equal to the checkpoint, or to the token just sent, proves
+/// a loop. A server that returns the token it was just sent is caught at the
+/// first repeat, and any
+/// loop after at most three times the pages that a check remembering every
+/// token would need (the unit tests check this for loops of up to 64 tokens).
+struct CycleCheck {
+    hasher: RandomState,
+    checkpoint: u64,
+    /// The hash of the token just sent.
+    last: u64,
+    /// Tokens received since the checkpoint moved.
+    steps: u64,
+    /// Tokens after which the checkpoint moves next.
+    span: u64,
+}
+
+impl CycleCheck {
+    /// Starts with the token of the first request as the checkpoint.
+    fn new(first: &str) -> Self {
+        let hasher = RandomState::new();
+        let hash = hasher.hash_one(first);
+        Self {
+            checkpoint: hash,
+            last: hash,
+            hasher,
+            steps: 0,
+            span: 1,
+        }
+    }
+
+    /// Records the next token and returns whether it repeats an earlier one.
+    fn is_repeat(&mut self, token: &str) -> bool {
+        let hash = self.hasher.hash_one(token);
+        if hash == self.checkpoint || hash == self.last {
+            return true;
+        }
+        self.last = hash;
+        self.steps += 1;
+        if self.steps == self.span {
+            self.checkpoint = hash;
+            self.steps = 0;
+            self.span = self.span.saturating_mul(2);
+        }
+        false
+    }
 }
 
 /// Builds a page stream from one fetch per token and the reader of the next token.
@@ -112,20 +156,14 @@ where
 {
     let start = Cursor::Next {
         token: String::new(),
-        seen: HashSet::new(),
-        hasher: RandomState::new(),
+        cycle: CycleCheck::new(""),
     };
     stream::unfold((start, fetch), move |(cursor, mut fetch)| async move {
-        let (token, mut seen, hasher) = match cursor {
-            Cursor::Next {
-                token,
-                seen,
-                hasher,
-            } => (token, seen, hasher),
+        let (token, mut cycle) = match cursor {
+            Cursor::Next { token, cycle } => (token, cycle),
             Cursor::Repeated(status) => return Some((Err(status), (Cursor::Done, fetch))),
             Cursor::Done => return None,
         };
-        seen.insert(hasher.hash_one(&token));
         let page = match fetch(token).await {
             Ok(page) => page,
             Err(status) => return Some((Err(status), (Cursor::Done, fetch))),
@@ -135,27 +173,72 @@ where
         if next.is_empty() {
             return Some((Ok(page), (Cursor::Done, fetch)));
         }
-        if seen.contains(&hasher.hash_one(&next)) {
+        if cycle.is_repeat(&next) {
             tracing::debug!(token = %next, "list response repeated a page token");
             let status = Status::client(
                 Code::Internal,
                 format!(
-                    "the server returned page token {next:?} a second time; \
+                    "the server returned page token {next:?} again; \
                      stopped listing because following it would repeat pages forever"
                 ),
             );
             return Some((Ok(page), (Cursor::Repeated(status), fetch)));
         }
-        Some((
-            Ok(page),
-            (
-                Cursor::Next {
-                    token: next,
-                    seen,
-                    hasher,
-                },
-                fetch,
-            ),
-        ))
+        Some((Ok(page), (Cursor::Next { token: next, cycle }, fetch)))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CycleCheck;
+
+    /// Feeds the tokens of a server that sends `tail` distinct tokens and
+    /// then loops over `cycle` tokens, and returns how many tokens were
+    /// received when the loop was detected.
+    fn tokens_until_detected(tail: usize, cycle: usize) -> usize {
+        let mut check = CycleCheck::new("");
+        for received in 1..=10 * (tail + cycle) {
+            let index = if received <= tail {
+                received
+            } else {
+                tail + 1 + (received - tail - 1) % cycle
+            };
+            if check.is_repeat(&format!("t{index}")) {
+                return received;
+            }
+        }
+        panic!("no loop detected for tail {tail} and cycle {cycle}");
+    }
+
+    #[test]
+    fn same_token_caught_at_first_repeat() {
+        for tail in 0..64 {
+            // The server returns token t{tail + 1} twice in a row.
+            assert_eq!(tokens_until_detected(tail, 1), tail + 2, "tail {tail}");
+        }
+    }
+
+    #[test]
+    fn loops_caught_within_three_times_exact() {
+        for tail in 0..64 {
+            for cycle in 1..64 {
+                // A check that remembers every token stops at the first repeat.
+                let exact = tail + cycle + 1;
+                let received = tokens_until_detected(tail, cycle);
+                assert!(received >= exact, "tail {tail}, cycle {cycle}: {received}");
+                assert!(
+                    received <= 3 * exact,
+                    "tail {tail}, cycle {cycle}: {received}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn distinct_tokens_never_repeat() {
+        let mut check = CycleCheck::new("");
+        for index in 1..100_000 {
+            assert!(!check.is_repeat(&format!("t{index}")), "token {index}");
+        }
+    }
 }
