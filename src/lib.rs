@@ -160,6 +160,41 @@ pub mod v1beta2 {
 }
 
 /// The google.rpc error model: `Status`, `Code` and the standard error details.
+///
+/// REST error bodies are a `google.rpc.Status` in proto3 JSON, with each detail packed in
+/// an `Any`. [`connect::Status`] decodes them into [`connect::Detail`] values, and these
+/// types read or build them directly:
+///
+/// ```
+/// use cwsandbox_control::rpc::{BadRequest, Code, ErrorInfo, Status, bad_request::FieldViolation};
+/// use cwsandbox_control::wkt::Any;
+/// use serde_json::json;
+///
+/// let body = json!({
+///     "code": 3,
+///     "message": "runner.identity.zone: required",
+///     "details": [
+///         {"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "CWSANDBOX_INVALID_ARGUMENT"},
+///         {
+///             "@type": "type.googleapis.com/google.rpc.BadRequest",
+///             "fieldViolations": [{"field": "runner.identity.zone", "description": "required"}],
+///         },
+///     ],
+/// });
+/// let status: Status = serde_json::from_value(body.clone())?;
+/// assert_eq!(Code::try_from(status.code)?, Code::InvalidArgument);
+/// let info = status.details[0].unpack::<ErrorInfo>()?.unwrap();
+/// assert_eq!(info.reason, "CWSANDBOX_INVALID_ARGUMENT");
+///
+/// let violation = FieldViolation {
+///     field: "runner.identity.zone".into(),
+///     description: "required".into(),
+///     ..FieldViolation::default()
+/// };
+/// assert_eq!(status.details[1], Any::pack(&BadRequest { field_violations: vec![violation] }));
+/// assert_eq!(serde_json::to_value(&status)?, body);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[allow(
     clippy::unnecessary_cast,
     reason = "pbjson casts enum values that are already i32"

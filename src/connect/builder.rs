@@ -35,6 +35,36 @@ pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The HTTP versions a channel uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+///
+/// ```
+/// # #[cfg(feature = "emulator")]
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use cwsandbox_control::connect::{Channel, HttpVersion, Request, Response};
+/// use cwsandbox_control::emulator::Emulator;
+/// use cwsandbox_control::v1beta2::runner_management_service::LIST_PROFILE_TEMPLATES;
+/// use cwsandbox_control::v1beta2::{ListProfileTemplatesRequest, ListProfileTemplatesResponse};
+///
+/// let emulator = Emulator::start().await?;
+/// for (version, wire) in [
+///     (HttpVersion::Auto, http::Version::HTTP_11),
+///     (HttpVersion::Http1Only, http::Version::HTTP_11),
+///     (HttpVersion::Http2PriorKnowledge, http::Version::HTTP_2),
+/// ] {
+///     let channel = Channel::builder(emulator.base_url())
+///         .bearer_token(emulator.admin_token())
+///         .http_version(version)
+///         .build()?;
+///     let request = Request::new(ListProfileTemplatesRequest::default());
+///     let response: Response<ListProfileTemplatesResponse> =
+///         channel.unary(&LIST_PROFILE_TEMPLATES, request).await?;
+///     assert_eq!(response.http_version(), wire, "{version:?}");
+/// }
+/// # Ok(())
+/// # }
+/// # #[cfg(not(feature = "emulator"))]
+/// # fn main() {}
+/// ```
 pub enum HttpVersion {
     /// HTTP/2 or HTTP/1.1 as ALPN decides over TLS; HTTP/1.1 over cleartext.
     #[default]
@@ -48,6 +78,16 @@ pub enum HttpVersion {
 
 /// The error of [`ChannelBuilder::build`]: an invalid endpoint, option or
 /// certificate.
+///
+/// ```
+/// use cwsandbox_control::connect::Channel;
+///
+/// let error = Channel::builder("127.0.0.1:8080").build().unwrap_err();
+/// assert!(error.to_string().contains("has no scheme"), "{error}");
+///
+/// let error = Channel::builder("http://127.0.0.1:8080/?region=west").build().unwrap_err();
+/// assert!(error.to_string().contains("has a query"), "{error}");
+/// ```
 pub struct BuildError {
     message: String,
     source: Option<BoxError>,
@@ -167,6 +207,48 @@ impl ChannelBuilder {
     }
 
     /// Sets the wire protocol. Default: [`Protocol::Rest`].
+    ///
+    /// ```
+    /// # #[cfg(feature = "emulator")]
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use cwsandbox_control::connect::{Channel, Protocol};
+    /// use cwsandbox_control::emulator::Emulator;
+    /// use cwsandbox_control::v1beta2::RunnerManagementServiceClient;
+    /// use cwsandbox_control::v1beta2::ListProfileTemplatesRequest;
+    /// # use std::sync::{Arc, Mutex};
+    /// # use cwsandbox_control::connect::{Interceptor, MethodDescriptor, Status};
+    /// # /// Records the method and path of every request.
+    /// # #[derive(Clone, Default)]
+    /// # struct Paths(Arc<Mutex<Vec<String>>>);
+    /// # impl Interceptor for Paths {
+    /// #     fn before(&self, _: &MethodDescriptor, request: &mut http::request::Parts) -> Result<(), Status> {
+    /// #         let line = format!("{} {}", request.method, request.uri.path());
+    /// #         self.0.lock().unwrap().push(line);
+    /// #         Ok(())
+    /// #     }
+    /// # }
+    ///
+    /// let emulator = Emulator::start().await?;
+    /// let paths = Paths::default();
+    /// let channel = Channel::builder(emulator.base_url())
+    ///     .bearer_token(emulator.admin_token())
+    ///     .protocol(Protocol::Connect)
+    ///     .interceptor(paths.clone())
+    ///     .build()?;
+    /// assert_eq!(channel.protocol(), Protocol::Connect);
+    ///
+    /// let client = RunnerManagementServiceClient::new(channel);
+    /// client.list_profile_templates(ListProfileTemplatesRequest::default()).await?;
+    /// assert_eq!(
+    ///     paths.0.lock().unwrap()[0],
+    ///     "POST /coreweave.sandbox.v1beta2.RunnerManagementService/ListProfileTemplates"
+    /// );
+    /// # Ok(())
+    /// # }
+    /// # #[cfg(not(feature = "emulator"))]
+    /// # fn main() {}
+    /// ```
     pub fn protocol(mut self, protocol: Protocol) -> Self {
         self.protocol = protocol;
         self
@@ -174,23 +256,91 @@ impl ChannelBuilder {
 
     /// Sets the codec of Connect calls. Default: [`Codec::Json`]. REST calls
     /// always use JSON.
+    ///
+    /// ```
+    /// # #[cfg(feature = "emulator")]
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use cwsandbox_control::connect::{Channel, Codec, Protocol, Request, Response};
+    /// use cwsandbox_control::emulator::Emulator;
+    /// use cwsandbox_control::v1beta2::runner_management_service::LIST_PROFILE_TEMPLATES;
+    /// use cwsandbox_control::v1beta2::{ListProfileTemplatesRequest, ListProfileTemplatesResponse};
+    ///
+    /// let emulator = Emulator::start().await?;
+    /// let channel = Channel::builder(emulator.base_url())
+    ///     .bearer_token(emulator.admin_token())
+    ///     .protocol(Protocol::Connect)
+    ///     .codec(Codec::Proto)
+    ///     .build()?;
+    /// let request = Request::new(ListProfileTemplatesRequest::default());
+    /// let response: Response<ListProfileTemplatesResponse> =
+    ///     channel.unary(&LIST_PROFILE_TEMPLATES, request).await?;
+    /// assert_eq!(response.headers()["content-type"], "application/proto");
+    /// # Ok(())
+    /// # }
+    /// # #[cfg(not(feature = "emulator"))]
+    /// # fn main() {}
+    /// ```
     pub fn codec(mut self, codec: Codec) -> Self {
         self.codec = codec;
         self
     }
 
     /// Sets the HTTP versions the channel uses. Default: [`HttpVersion::Auto`].
+    ///
+    /// ```
+    /// use cwsandbox_control::connect::{Channel, HttpVersion};
+    ///
+    /// let channel = Channel::builder("http://127.0.0.1:8080")
+    ///     .http_version(HttpVersion::Http1Only)
+    ///     .build()?;
+    /// assert!(format!("{channel:?}").contains("Http1Only"));
+    /// # Ok::<(), cwsandbox_control::connect::BuildError>(())
+    /// ```
     pub fn http_version(mut self, version: HttpVersion) -> Self {
         self.http_version = version;
         self
     }
 
     /// Uses HTTP/1.1 only.
+    ///
+    /// ```
+    /// use cwsandbox_control::connect::Channel;
+    ///
+    /// let channel = Channel::builder("http://127.0.0.1:8080").http1_only().build()?;
+    /// assert!(format!("{channel:?}").contains("Http1Only"));
+    /// # Ok::<(), cwsandbox_control::connect::BuildError>(())
+    /// ```
     pub fn http1_only(self) -> Self {
         self.http_version(HttpVersion::Http1Only)
     }
 
     /// Uses HTTP/2 only, with prior knowledge over cleartext (h2c).
+    ///
+    /// ```
+    /// # #[cfg(feature = "emulator")]
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use cwsandbox_control::connect::{Channel, Request, Response};
+    /// use cwsandbox_control::emulator::Emulator;
+    /// use cwsandbox_control::v1beta2::runner_management_service::LIST_PROFILE_TEMPLATES;
+    /// use cwsandbox_control::v1beta2::{ListProfileTemplatesRequest, ListProfileTemplatesResponse};
+    ///
+    /// // The emulator serves HTTP/1.1 and h2c on one port.
+    /// let emulator = Emulator::start().await?;
+    /// let channel = Channel::builder(emulator.base_url())
+    ///     .bearer_token(emulator.admin_token())
+    ///     .http2_prior_knowledge()
+    ///     .build()?;
+    /// let request = Request::new(ListProfileTemplatesRequest::default());
+    /// let response: Response<ListProfileTemplatesResponse> =
+    ///     channel.unary(&LIST_PROFILE_TEMPLATES, request).await?;
+    /// assert_eq!(response.http_version(), http::Version::HTTP_2);
+    /// # Ok(())
+    /// # }
+    /// # #[cfg(not(feature = "emulator"))]
+    /// # fn main() {}
+    /// ```
     pub fn http2_prior_knowledge(self) -> Self {
         self.http_version(HttpVersion::Http2PriorKnowledge)
     }
@@ -200,6 +350,34 @@ impl ChannelBuilder {
     /// Over plain `http://` the token is only sent to a loopback host
     /// (127.0.0.0/8, ::1, `localhost`) unless
     /// [`allow_plaintext_token`](Self::allow_plaintext_token) is set.
+    ///
+    /// ```
+    /// # #[cfg(feature = "emulator")]
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use cwsandbox_control::connect::{Channel, Code};
+    /// use cwsandbox_control::emulator::Emulator;
+    /// use cwsandbox_control::v1beta2::{ListProfileTemplatesRequest, RunnerManagementServiceClient};
+    ///
+    /// let emulator = Emulator::start().await?;
+    /// let channel = Channel::builder(emulator.base_url())
+    ///     .bearer_token(emulator.admin_token())
+    ///     .build()?;
+    /// let client = RunnerManagementServiceClient::new(channel);
+    /// client.list_profile_templates(ListProfileTemplatesRequest::default()).await?;
+    ///
+    /// // Without a token the emulator rejects the call.
+    /// let anonymous = RunnerManagementServiceClient::new(Channel::builder(emulator.base_url()).build()?);
+    /// let status = anonymous
+    ///     .list_profile_templates(ListProfileTemplatesRequest::default())
+    ///     .await
+    ///     .unwrap_err();
+    /// assert_eq!(status.code(), Code::Unauthenticated);
+    /// # Ok(())
+    /// # }
+    /// # #[cfg(not(feature = "emulator"))]
+    /// # fn main() {}
+    /// ```
     pub fn bearer_token(mut self, token: impl Into<SecretToken>) -> Self {
         self.token = Some(token.into());
         self
@@ -207,12 +385,52 @@ impl ChannelBuilder {
 
     /// Allows sending a bearer token over plain HTTP to a host that is not
     /// loopback, where anyone on the path can read it. Default: false.
+    ///
+    /// ```
+    /// use cwsandbox_control::connect::Channel;
+    ///
+    /// // No connection is opened: build only checks where the token would go.
+    /// let endpoint = "http://gateway.example.invalid:8080";
+    /// let error = Channel::builder(endpoint).bearer_token("token").build().unwrap_err();
+    /// assert!(error.to_string().contains("plain HTTP"), "{error}");
+    /// assert!(!error.to_string().contains("token\""), "the token is never echoed");
+    ///
+    /// let channel = Channel::builder(endpoint)
+    ///     .bearer_token("token")
+    ///     .allow_plaintext_token(true)
+    ///     .build();
+    /// assert!(channel.is_ok());
+    /// ```
     pub fn allow_plaintext_token(mut self, allow: bool) -> Self {
         self.allow_plaintext_token = allow;
         self
     }
 
     /// Sets the time allowed to open a TCP connection. Default: 10 s.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use cwsandbox_control::connect::{Channel, RetryPolicy};
+    /// use cwsandbox_control::v1beta2::{GetRunnerRequest, RunnerManagementServiceClient};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// // A port that nothing listens on refuses the connection at once.
+    /// let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    /// let channel = Channel::builder(format!("http://127.0.0.1:{port}"))
+    ///     .connect_timeout(Duration::from_secs(2))
+    ///     .retry_policy(RetryPolicy::none())
+    ///     .build()?;
+    /// let client = RunnerManagementServiceClient::new(channel);
+    /// let status = client
+    ///     .get_runner(GetRunnerRequest { id: "lab-west".into() })
+    ///     .await
+    ///     .unwrap_err();
+    /// assert!(status.is_connect());
+    /// assert!(status.is_unsent());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
         self
@@ -221,6 +439,36 @@ impl ChannelBuilder {
     /// Sets the time allowed for a call that sets no timeout of its own,
     /// from sending the request to reading the last byte of the response.
     /// Default: 30 s.
+    ///
+    /// ```
+    /// # #[cfg(feature = "emulator")]
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::time::Duration;
+    /// use cwsandbox_control::connect::{Channel, Code, RetryPolicy};
+    /// use cwsandbox_control::emulator::{Emulator, Fault};
+    /// use cwsandbox_control::v1beta2::{GetRunnerRequest, RunnerManagementServiceClient};
+    ///
+    /// // Every GetRunner call waits 60 s in the emulator before it is handled.
+    /// let slow = Fault { delay: Duration::from_secs(60), ..Fault::default() };
+    /// let emulator = Emulator::builder().fault("GetRunner", slow).start().await?;
+    /// let channel = Channel::builder(emulator.base_url())
+    ///     .bearer_token(emulator.admin_token())
+    ///     .default_timeout(Duration::from_millis(50))
+    ///     .retry_policy(RetryPolicy::none())
+    ///     .build()?;
+    /// let client = RunnerManagementServiceClient::new(channel);
+    /// let status = client
+    ///     .get_runner(GetRunnerRequest { id: "lab-west".into() })
+    ///     .await
+    ///     .unwrap_err();
+    /// assert_eq!(status.code(), Code::DeadlineExceeded);
+    /// assert!(status.is_timeout());
+    /// # Ok(())
+    /// # }
+    /// # #[cfg(not(feature = "emulator"))]
+    /// # fn main() {}
+    /// ```
     pub fn default_timeout(mut self, timeout: Duration) -> Self {
         self.default_timeout = Some(timeout);
         self
@@ -228,6 +476,21 @@ impl ChannelBuilder {
 
     /// Lets calls without a timeout of their own wait for as long as the
     /// server takes.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use cwsandbox_control::connect::{Channel, Request};
+    /// use cwsandbox_control::v1beta2::{GetRunnerRequest, RunnerManagementServiceClient};
+    ///
+    /// // Calls wait for as long as the server takes, unless they set a timeout of their own.
+    /// let channel = Channel::builder("http://127.0.0.1:8080").no_default_timeout().build()?;
+    /// let client = RunnerManagementServiceClient::new(channel);
+    /// let request = Request::new(GetRunnerRequest { id: "lab-west".into() })
+    ///     .with_timeout(Duration::from_secs(5));
+    /// assert_eq!(request.options().timeout, Some(Duration::from_secs(5)));
+    /// # let _ = (client, request);
+    /// # Ok::<(), cwsandbox_control::connect::BuildError>(())
+    /// ```
     pub fn no_default_timeout(mut self) -> Self {
         self.default_timeout = None;
         self
@@ -235,6 +498,32 @@ impl ChannelBuilder {
 
     /// Sets the maximum size in bytes of a response body, applied to the
     /// body as received and again after decompression. Default: 4 MiB.
+    ///
+    /// ```
+    /// # #[cfg(feature = "emulator")]
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use cwsandbox_control::connect::{Channel, Code};
+    /// use cwsandbox_control::emulator::Emulator;
+    /// use cwsandbox_control::v1beta2::{ListProfileTemplatesRequest, RunnerManagementServiceClient};
+    ///
+    /// let emulator = Emulator::start().await?;
+    /// let channel = Channel::builder(emulator.base_url())
+    ///     .bearer_token(emulator.admin_token())
+    ///     .max_response_size(1)
+    ///     .build()?;
+    /// let client = RunnerManagementServiceClient::new(channel);
+    /// let status = client
+    ///     .list_profile_templates(ListProfileTemplatesRequest::default())
+    ///     .await
+    ///     .unwrap_err();
+    /// assert_eq!(status.code(), Code::ResourceExhausted);
+    /// assert!(status.is_too_large());
+    /// # Ok(())
+    /// # }
+    /// # #[cfg(not(feature = "emulator"))]
+    /// # fn main() {}
+    /// ```
     pub fn max_response_size(mut self, bytes: usize) -> Self {
         self.max_response_size = bytes;
         self
@@ -244,6 +533,16 @@ impl ChannelBuilder {
     /// value below 128 adds a scan of each JSON body before it is parsed.
     /// Depths above 128 still fail, because serde_json stops at 128 while it
     /// parses.
+    ///
+    /// ```
+    /// use cwsandbox_control::connect::Channel;
+    ///
+    /// let channel = Channel::builder("http://127.0.0.1:8080").max_json_depth(16).build();
+    /// assert!(channel.is_ok());
+    ///
+    /// let error = Channel::builder("http://127.0.0.1:8080").max_json_depth(0).build().unwrap_err();
+    /// assert_eq!(error.to_string(), "max_json_depth must be at least 1");
+    /// ```
     pub fn max_json_depth(mut self, depth: usize) -> Self {
         self.max_json_depth = depth;
         self
@@ -251,6 +550,15 @@ impl ChannelBuilder {
 
     /// Sets the maximum size in bytes of the response header list, counted as
     /// HTTP/2 counts it: names, values and 32 bytes per field. Default: 64 KiB.
+    ///
+    /// ```
+    /// use cwsandbox_control::connect::{Channel, DEFAULT_MAX_HEADER_LIST_SIZE};
+    ///
+    /// let channel = Channel::builder("http://127.0.0.1:8080")
+    ///     .max_response_header_list_size(2 * DEFAULT_MAX_HEADER_LIST_SIZE)
+    ///     .build();
+    /// assert!(channel.is_ok());
+    /// ```
     pub fn max_response_header_list_size(mut self, bytes: u32) -> Self {
         self.max_header_list_size = bytes;
         self
@@ -259,6 +567,52 @@ impl ChannelBuilder {
     /// Gzips Connect request messages larger than `bytes`, or sends every
     /// request uncompressed with `None`. Default: 1 KiB. Responses are
     /// always requested with `Accept-Encoding: gzip`.
+    ///
+    /// ```
+    /// # #[cfg(feature = "emulator")]
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use cwsandbox_control::connect::{Channel, Protocol};
+    /// use cwsandbox_control::emulator::Emulator;
+    /// use cwsandbox_control::v1beta2::{
+    ///     CreateProfileTemplateRequest, ProfileSpec, ProfileTemplate, RunnerManagementServiceClient,
+    /// };
+    /// # use std::sync::{Arc, Mutex};
+    /// # use cwsandbox_control::connect::{Interceptor, MethodDescriptor, Status};
+    /// # /// Records the Content-Encoding of every request.
+    /// # #[derive(Clone, Default)]
+    /// # struct Encodings(Arc<Mutex<Vec<Option<String>>>>);
+    /// # impl Interceptor for Encodings {
+    /// #     fn before(&self, _: &MethodDescriptor, request: &mut http::request::Parts) -> Result<(), Status> {
+    /// #         let encoding = request.headers.get("content-encoding");
+    /// #         let encoding = encoding.map(|value| value.to_str().unwrap().to_string());
+    /// #         self.0.lock().unwrap().push(encoding);
+    /// #         Ok(())
+    /// #     }
+    /// # }
+    ///
+    /// let emulator = Emulator::start().await?;
+    /// let encodings = Encodings::default();
+    /// let channel = Channel::builder(emulator.base_url())
+    ///     .bearer_token(emulator.admin_token())
+    ///     .protocol(Protocol::Connect)
+    ///     .request_compression_threshold(Some(16))
+    ///     .interceptor(encodings.clone())
+    ///     .build()?;
+    /// let client = RunnerManagementServiceClient::new(channel);
+    /// let template = ProfileTemplate {
+    ///     display_name: "agents-with-a-long-name".to_string(),
+    ///     spec: Some(ProfileSpec::default()),
+    ///     ..ProfileTemplate::default()
+    /// };
+    /// let request = CreateProfileTemplateRequest { profile_template: Some(template) };
+    /// client.create_profile_template(request).await?;
+    /// assert_eq!(encodings.0.lock().unwrap()[0].as_deref(), Some("gzip"));
+    /// # Ok(())
+    /// # }
+    /// # #[cfg(not(feature = "emulator"))]
+    /// # fn main() {}
+    /// ```
     pub fn request_compression_threshold(mut self, bytes: Option<usize>) -> Self {
         self.compression_threshold = bytes;
         self
@@ -266,6 +620,42 @@ impl ChannelBuilder {
 
     /// Sends Connect calls of side-effect-free methods as HTTP GET, which
     /// caches and proxies can serve. Default: false.
+    ///
+    /// ```
+    /// # #[cfg(feature = "emulator")]
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use cwsandbox_control::connect::{Channel, Protocol};
+    /// use cwsandbox_control::emulator::Emulator;
+    /// use cwsandbox_control::v1beta2::{ListProfileTemplatesRequest, RunnerManagementServiceClient};
+    /// # use std::sync::{Arc, Mutex};
+    /// # use cwsandbox_control::connect::{Interceptor, MethodDescriptor, Status};
+    /// # /// Records the HTTP method of every request.
+    /// # #[derive(Clone, Default)]
+    /// # struct Methods(Arc<Mutex<Vec<http::Method>>>);
+    /// # impl Interceptor for Methods {
+    /// #     fn before(&self, _: &MethodDescriptor, request: &mut http::request::Parts) -> Result<(), Status> {
+    /// #         self.0.lock().unwrap().push(request.method.clone());
+    /// #         Ok(())
+    /// #     }
+    /// # }
+    ///
+    /// let emulator = Emulator::start().await?;
+    /// let methods = Methods::default();
+    /// let channel = Channel::builder(emulator.base_url())
+    ///     .bearer_token(emulator.admin_token())
+    ///     .protocol(Protocol::Connect)
+    ///     .connect_get(true)
+    ///     .interceptor(methods.clone())
+    ///     .build()?;
+    /// let client = RunnerManagementServiceClient::new(channel);
+    /// client.list_profile_templates(ListProfileTemplatesRequest::default()).await?;
+    /// assert_eq!(methods.0.lock().unwrap()[0], http::Method::GET);
+    /// # Ok(())
+    /// # }
+    /// # #[cfg(not(feature = "emulator"))]
+    /// # fn main() {}
+    /// ```
     pub fn connect_get(mut self, enabled: bool) -> Self {
         self.connect_get = enabled;
         self
@@ -273,6 +663,44 @@ impl ChannelBuilder {
 
     /// Sets the maximum URL length of a Connect GET; a longer request is sent
     /// as POST. Default: 8 KiB.
+    ///
+    /// ```
+    /// # #[cfg(feature = "emulator")]
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use cwsandbox_control::connect::{Channel, Protocol};
+    /// use cwsandbox_control::emulator::Emulator;
+    /// use cwsandbox_control::v1beta2::{ListProfileTemplatesRequest, RunnerManagementServiceClient};
+    /// # use std::sync::{Arc, Mutex};
+    /// # use cwsandbox_control::connect::{Interceptor, MethodDescriptor, Status};
+    /// # /// Records the HTTP method of every request.
+    /// # #[derive(Clone, Default)]
+    /// # struct Methods(Arc<Mutex<Vec<http::Method>>>);
+    /// # impl Interceptor for Methods {
+    /// #     fn before(&self, _: &MethodDescriptor, request: &mut http::request::Parts) -> Result<(), Status> {
+    /// #         self.0.lock().unwrap().push(request.method.clone());
+    /// #         Ok(())
+    /// #     }
+    /// # }
+    ///
+    /// let emulator = Emulator::start().await?;
+    /// let methods = Methods::default();
+    /// let channel = Channel::builder(emulator.base_url())
+    ///     .bearer_token(emulator.admin_token())
+    ///     .protocol(Protocol::Connect)
+    ///     .connect_get(true)
+    ///     .max_get_url_length(16)
+    ///     .interceptor(methods.clone())
+    ///     .build()?;
+    /// let client = RunnerManagementServiceClient::new(channel);
+    /// client.list_profile_templates(ListProfileTemplatesRequest::default()).await?;
+    /// // The GET URL would be longer than 16 bytes, so the call went as POST.
+    /// assert_eq!(methods.0.lock().unwrap()[0], http::Method::POST);
+    /// # Ok(())
+    /// # }
+    /// # #[cfg(not(feature = "emulator"))]
+    /// # fn main() {}
+    /// ```
     pub fn max_get_url_length(mut self, bytes: usize) -> Self {
         self.max_get_url_length = bytes;
         self
@@ -280,6 +708,16 @@ impl ChannelBuilder {
 
     /// Trusts the CA certificates of a PEM bundle, in addition to the
     /// built-in roots.
+    ///
+    /// ```
+    /// use cwsandbox_control::connect::Channel;
+    ///
+    /// let error = Channel::builder("https://api.example.invalid")
+    ///     .add_root_certificate_pem("not a certificate")
+    ///     .build()
+    ///     .unwrap_err();
+    /// assert!(error.to_string().contains("CERTIFICATE"), "{error}");
+    /// ```
     pub fn add_root_certificate_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
         self.extra_roots_pem.push(pem.into());
         self
@@ -287,6 +725,40 @@ impl ChannelBuilder {
 
     /// Sets the retry policy of every call; a call's own policy takes precedence.
     /// The default is [`RetryPolicy::default`].
+    ///
+    /// ```
+    /// # #[cfg(feature = "emulator")]
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::time::Duration;
+    /// use cwsandbox_control::connect::{Channel, Code, RetryPolicy};
+    /// use cwsandbox_control::emulator::{Emulator, Fault};
+    /// use cwsandbox_control::v1beta2::{GetRunnerRequest, RunnerManagementServiceClient};
+    ///
+    /// // Every GetRunner call fails with UNAVAILABLE.
+    /// let down = Fault { unavailable_ratio: 1.0, ..Fault::default() };
+    /// let emulator = Emulator::builder().fault("GetRunner", down).start().await?;
+    /// let policy = RetryPolicy {
+    ///     max_attempts: 3,
+    ///     initial_backoff: Duration::from_millis(1),
+    ///     ..RetryPolicy::default()
+    /// };
+    /// let channel = Channel::builder(emulator.base_url())
+    ///     .bearer_token(emulator.admin_token())
+    ///     .retry_policy(policy)
+    ///     .build()?;
+    /// let client = RunnerManagementServiceClient::new(channel);
+    /// let status = client
+    ///     .get_runner(GetRunnerRequest { id: "lab-west".into() })
+    ///     .await
+    ///     .unwrap_err();
+    /// assert_eq!(status.code(), Code::Unavailable);
+    /// assert_eq!(emulator.request_count("GetRunner"), 3);
+    /// # Ok(())
+    /// # }
+    /// # #[cfg(not(feature = "emulator"))]
+    /// # fn main() {}
+    /// ```
     pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
         self.retry_policy = policy;
         self
@@ -294,18 +766,102 @@ impl ChannelBuilder {
 
     /// Sets the retry budget shared by the channel's calls; `None` removes the
     /// limit. The default is [`RetryBudget::default`].
+    ///
+    /// ```
+    /// # #[cfg(feature = "emulator")]
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    /// use cwsandbox_control::connect::{Channel, RetryBudget, RetryPolicy};
+    /// use cwsandbox_control::emulator::{Emulator, Fault};
+    /// use cwsandbox_control::v1beta2::{GetRunnerRequest, RunnerManagementServiceClient};
+    ///
+    /// let down = Fault { unavailable_ratio: 1.0, ..Fault::default() };
+    /// let emulator = Emulator::builder().fault("GetRunner", down).start().await?;
+    /// // Retries stop once half of the 4 tokens are gone.
+    /// let budget = Arc::new(RetryBudget::new(4, 0.1));
+    /// let channel = Channel::builder(emulator.base_url())
+    ///     .bearer_token(emulator.admin_token())
+    ///     .retry_policy(RetryPolicy { initial_backoff: Duration::from_millis(1), ..RetryPolicy::default() })
+    ///     .retry_budget(Some(budget.clone()))
+    ///     .build()?;
+    /// let client = RunnerManagementServiceClient::new(channel);
+    /// let request = GetRunnerRequest { id: "lab-west".into() };
+    /// assert!(client.get_runner(request).await.is_err());
+    /// assert_eq!(emulator.request_count("GetRunner"), 2);
+    /// assert_eq!(budget.tokens(), 2);
+    /// # Ok(())
+    /// # }
+    /// # #[cfg(not(feature = "emulator"))]
+    /// # fn main() {}
+    /// ```
     pub fn retry_budget(mut self, budget: Option<Arc<RetryBudget>>) -> Self {
         self.retry_budget = budget;
         self
     }
 
     /// Adds a header to every request.
+    ///
+    /// ```
+    /// use cwsandbox_control::connect::Channel;
+    /// use http::{HeaderName, HeaderValue};
+    ///
+    /// let channel = Channel::builder("http://127.0.0.1:8080")
+    ///     .default_header(HeaderName::from_static("x-team"), HeaderValue::from_static("infra"))
+    ///     .build();
+    /// assert!(channel.is_ok());
+    ///
+    /// // Headers that the channel writes itself are rejected.
+    /// let error = Channel::builder("http://127.0.0.1:8080")
+    ///     .default_header(http::header::CONTENT_TYPE, HeaderValue::from_static("text/plain"))
+    ///     .build()
+    ///     .unwrap_err();
+    /// assert!(error.to_string().contains("content-type"), "{error}");
+    /// ```
     pub fn default_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
         self.default_headers.append(name, value);
         self
     }
 
     /// Registers an interceptor. Interceptors run in registration order.
+    ///
+    /// ```
+    /// # #[cfg(feature = "emulator")]
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::sync::{Arc, Mutex};
+    /// use cwsandbox_control::connect::{
+    ///     CallOutcome, Channel, Code, Interceptor, MethodDescriptor, RetryPolicy,
+    /// };
+    /// use cwsandbox_control::emulator::{Emulator, Fault};
+    /// use cwsandbox_control::v1beta2::{GetRunnerRequest, RunnerManagementServiceClient};
+    ///
+    /// /// Collects the code of every attempt.
+    /// #[derive(Clone, Default)]
+    /// struct Codes(Arc<Mutex<Vec<Option<Code>>>>);
+    ///
+    /// impl Interceptor for Codes {
+    ///     fn after(&self, _: &MethodDescriptor, outcome: &CallOutcome<'_>) {
+    ///         self.0.lock().unwrap().push(outcome.code());
+    ///     }
+    /// }
+    ///
+    /// let emulator = Emulator::start().await?;
+    /// let codes = Codes::default();
+    /// let channel = Channel::builder(emulator.base_url())
+    ///     .bearer_token(emulator.admin_token())
+    ///     .retry_policy(RetryPolicy::none())
+    ///     .interceptor(codes.clone())
+    ///     .build()?;
+    /// let client = RunnerManagementServiceClient::new(channel);
+    /// let _ = client.get_runner(GetRunnerRequest { id: "lab-west".into() }).await;
+    /// assert_eq!(*codes.0.lock().unwrap(), [Some(Code::NotFound)]);
+    /// # Ok(())
+    /// # }
+    /// # #[cfg(not(feature = "emulator"))]
+    /// # fn main() {}
+    /// ```
     pub fn interceptor(mut self, interceptor: impl Interceptor) -> Self {
         self.interceptors.push(Arc::new(interceptor));
         self
@@ -319,6 +875,16 @@ impl ChannelBuilder {
     /// or `https` URL without a query, or is `https` while no TLS feature is
     /// enabled. Also when the bearer token would travel in plain text, or a
     /// default header or PEM certificate is invalid.
+    ///
+    /// ```
+    /// use cwsandbox_control::connect::Channel;
+    ///
+    /// let channel = Channel::builder("http://127.0.0.1:8080/gateway").build();
+    /// assert!(channel.is_ok());
+    ///
+    /// let error = Channel::builder("ftp://127.0.0.1").build().unwrap_err();
+    /// assert!(error.to_string().contains("only http and https"), "{error}");
+    /// ```
     pub fn build(self) -> Result<Channel, BuildError> {
         let endpoint = Endpoint::parse(&self.endpoint)?;
         let authorization = match &self.token {

@@ -26,6 +26,20 @@ use super::status::{ClientErrorKind, Status};
 
 /// The bounds a message type meets to travel over a channel: the binary
 /// protobuf encoding and the proto3 JSON form.
+///
+/// ```
+/// use cwsandbox_control::connect::Message;
+/// use cwsandbox_control::v1beta2::GetRunnerRequest;
+///
+/// /// Checks that the binary and the JSON form of a message decode to the same value.
+/// fn round_trips<M: Message + PartialEq>(message: &M) -> bool {
+///     let binary = M::decode(message.encode_to_vec().as_slice()).unwrap();
+///     let json: M = serde_json::from_str(&serde_json::to_string(message).unwrap()).unwrap();
+///     binary == *message && json == *message
+/// }
+///
+/// assert!(round_trips(&GetRunnerRequest { id: "lab-west".into() }));
+/// ```
 pub trait Message:
     prost::Message + Default + serde::Serialize + serde::de::DeserializeOwned + Send + Sync + 'static
 {
@@ -77,6 +91,35 @@ struct Inner {
 ///
 /// Calls need a Tokio runtime with the time driver enabled.
 #[derive(Clone)]
+///
+/// ```
+/// # #[cfg(feature = "emulator")]
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use cwsandbox_control::connect::Channel;
+/// use cwsandbox_control::emulator::Emulator;
+/// use cwsandbox_control::v1beta2::{ListProfileTemplatesRequest, RunnerManagementServiceClient};
+///
+/// let emulator = Emulator::start().await?;
+/// let channel = Channel::builder(emulator.base_url())
+///     .bearer_token(emulator.admin_token())
+///     .build()?;
+///
+/// // Both clients send their calls over the same connection pool.
+/// let first = RunnerManagementServiceClient::new(channel.clone());
+/// let second = RunnerManagementServiceClient::new(channel);
+/// let (a, b) = tokio::join!(
+///     first.list_profile_templates(ListProfileTemplatesRequest::default()),
+///     second.list_profile_templates(ListProfileTemplatesRequest::default()),
+/// );
+/// assert!(a?.profile_templates.is_empty());
+/// assert!(b?.profile_templates.is_empty());
+/// assert_eq!(emulator.request_count("ListProfileTemplates"), 2);
+/// # Ok(())
+/// # }
+/// # #[cfg(not(feature = "emulator"))]
+/// # fn main() {}
+/// ```
 pub struct Channel {
     inner: Arc<Inner>,
 }
@@ -145,6 +188,15 @@ impl Channel {
     /// Starts building a channel to `endpoint`: a scheme, an authority and an
     /// optional path prefix that is put before every request path, such as
     /// `https://api.example.com` or `http://127.0.0.1:8080/gateway`.
+    ///
+    /// ```
+    /// use cwsandbox_control::connect::{Channel, Protocol};
+    ///
+    /// let channel = Channel::builder("http://127.0.0.1:8080/gateway").build()?;
+    /// assert_eq!(channel.protocol(), Protocol::Rest);
+    /// assert!(format!("{channel:?}").contains("/gateway"));
+    /// # Ok::<(), cwsandbox_control::connect::BuildError>(())
+    /// ```
     pub fn builder(endpoint: impl Into<String>) -> ChannelBuilder {
         ChannelBuilder::new(endpoint)
     }
@@ -164,6 +216,16 @@ impl Channel {
     }
 
     /// Returns the wire protocol of the channel.
+    ///
+    /// ```
+    /// use cwsandbox_control::connect::{Channel, Protocol};
+    ///
+    /// let channel = Channel::builder("http://127.0.0.1:8080")
+    ///     .protocol(Protocol::Connect)
+    ///     .build()?;
+    /// assert_eq!(channel.protocol(), Protocol::Connect);
+    /// # Ok::<(), cwsandbox_control::connect::BuildError>(())
+    /// ```
     pub fn protocol(&self) -> Protocol {
         self.inner.config.protocol
     }
@@ -179,6 +241,45 @@ impl Channel {
     /// Returns the [`Status`] the server sent, or one the client made: the
     /// request could not be encoded, the connection failed, the deadline
     /// passed, or the response could not be decoded.
+    ///
+    /// ```
+    /// # #[cfg(feature = "emulator")]
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use cwsandbox_control::connect::{Channel, Code, Request, Response};
+    /// use cwsandbox_control::emulator::Emulator;
+    /// use cwsandbox_control::v1beta2::runner_management_service::{
+    ///     CREATE_PROFILE_TEMPLATE, GET_RUNNER,
+    /// };
+    /// use cwsandbox_control::v1beta2::{
+    ///     CreateProfileTemplateRequest, GetRunnerRequest, ProfileSpec, ProfileTemplate, Runner,
+    /// };
+    ///
+    /// let emulator = Emulator::start().await?;
+    /// let channel = Channel::builder(emulator.base_url())
+    ///     .bearer_token(emulator.admin_token())
+    ///     .build()?;
+    ///
+    /// let template = ProfileTemplate {
+    ///     display_name: "agents".to_string(),
+    ///     spec: Some(ProfileSpec::default()),
+    ///     ..ProfileTemplate::default()
+    /// };
+    /// let request = Request::new(CreateProfileTemplateRequest { profile_template: Some(template) });
+    /// let response: Response<ProfileTemplate> = channel.unary(&CREATE_PROFILE_TEMPLATE, request).await?;
+    /// assert_eq!(response.http_status(), http::StatusCode::OK);
+    /// assert_eq!(response.get_ref().display_name, "agents");
+    ///
+    /// // REST puts the id into the path, so an empty id fails before anything is sent.
+    /// let request = Request::new(GetRunnerRequest { id: String::new() });
+    /// let status = channel.unary::<_, Runner>(&GET_RUNNER, request).await.unwrap_err();
+    /// assert_eq!(status.code(), Code::InvalidArgument);
+    /// assert!(status.is_unsent());
+    /// # Ok(())
+    /// # }
+    /// # #[cfg(not(feature = "emulator"))]
+    /// # fn main() {}
+    /// ```
     pub async fn unary<Req: Message, Resp: Message>(
         &self,
         method: &'static MethodDescriptor,

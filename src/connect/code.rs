@@ -9,6 +9,16 @@ use std::str::FromStr;
 /// The canonical error code of a failed call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
+///
+/// ```
+/// use cwsandbox_control::connect::Code;
+///
+/// let code: Code = "not_found".parse()?;
+/// assert_eq!(code, Code::NotFound);
+/// assert_eq!(code.to_string(), "not_found");
+/// assert_eq!(code.as_i32(), 5);
+/// # Ok::<(), cwsandbox_control::connect::UnknownCodeName>(())
+/// ```
 pub enum Code {
     /// The caller cancelled the call.
     Canceled = 1,
@@ -66,22 +76,53 @@ const NAMES: [(Code, &str); 16] = [
 
 impl Code {
     /// Returns every code, in numeric order.
+    ///
+    /// ```
+    /// use cwsandbox_control::connect::Code;
+    ///
+    /// let codes: Vec<Code> = Code::all().collect();
+    /// assert_eq!(codes.len(), 16);
+    /// assert_eq!(codes[0], Code::Canceled);
+    /// assert_eq!(codes[15], Code::Unauthenticated);
+    /// ```
     pub fn all() -> impl Iterator<Item = Code> {
         NAMES.iter().map(|(code, _)| *code)
     }
 
     /// Returns the Connect name, such as `not_found`.
+    ///
+    /// ```
+    /// use cwsandbox_control::connect::Code;
+    ///
+    /// assert_eq!(Code::FailedPrecondition.as_str(), "failed_precondition");
+    /// ```
     pub fn as_str(self) -> &'static str {
         NAMES[self as usize - 1].1
     }
 
     /// Returns the google.rpc.Code number, such as 5 for `NotFound`.
+    ///
+    /// ```
+    /// use cwsandbox_control::connect::Code;
+    /// use cwsandbox_control::rpc;
+    ///
+    /// assert_eq!(Code::NotFound.as_i32(), 5);
+    /// assert_eq!(Code::Unavailable.as_i32(), rpc::Code::Unavailable as i32);
+    /// ```
     pub fn as_i32(self) -> i32 {
         self as i32
     }
 
     /// Returns the code of a google.rpc.Code number. `0` (OK) and unknown
     /// numbers become [`Code::Unknown`], because neither describes an error.
+    ///
+    /// ```
+    /// use cwsandbox_control::connect::Code;
+    ///
+    /// assert_eq!(Code::from_i32(6), Code::AlreadyExists);
+    /// assert_eq!(Code::from_i32(0), Code::Unknown, "OK is no error code");
+    /// assert_eq!(Code::from_i32(99), Code::Unknown);
+    /// ```
     pub fn from_i32(number: i32) -> Code {
         usize::try_from(number)
             .ok()
@@ -93,6 +134,15 @@ impl Code {
     /// Returns the code of a Connect name, or of a google.rpc.Code enum name
     /// such as `NOT_FOUND` (AIP-193 bodies carry those). `CANCELLED` is accepted
     /// as the google.rpc spelling of `canceled`.
+    ///
+    /// ```
+    /// use cwsandbox_control::connect::Code;
+    ///
+    /// assert_eq!(Code::from_name("permission_denied"), Some(Code::PermissionDenied));
+    /// assert_eq!(Code::from_name("PERMISSION_DENIED"), Some(Code::PermissionDenied));
+    /// assert_eq!(Code::from_name("CANCELLED"), Some(Code::Canceled));
+    /// assert_eq!(Code::from_name("ok"), None);
+    /// ```
     pub fn from_name(name: &str) -> Option<Code> {
         if name.eq_ignore_ascii_case("cancelled") {
             return Some(Code::Canceled);
@@ -104,6 +154,15 @@ impl Code {
     }
 
     /// Returns the HTTP status a Connect server sends with this code.
+    ///
+    /// ```
+    /// use cwsandbox_control::connect::Code;
+    /// use http::StatusCode;
+    ///
+    /// assert_eq!(Code::NotFound.http_status(), StatusCode::NOT_FOUND);
+    /// assert_eq!(Code::FailedPrecondition.http_status(), StatusCode::BAD_REQUEST);
+    /// assert_eq!(Code::Canceled.http_status().as_u16(), 499);
+    /// ```
     pub fn http_status(self) -> http::StatusCode {
         use http::StatusCode as S;
         match self {
@@ -124,6 +183,15 @@ impl Code {
     /// Returns the code for an HTTP error status whose body is not a Connect
     /// error, per the Connect protocol's table: a proxy's 404 means the
     /// procedure is not served, so it is `Unimplemented`, not `NotFound`.
+    ///
+    /// ```
+    /// use cwsandbox_control::connect::Code;
+    /// use http::StatusCode;
+    ///
+    /// assert_eq!(Code::from_connect_http_status(StatusCode::NOT_FOUND), Code::Unimplemented);
+    /// assert_eq!(Code::from_connect_http_status(StatusCode::BAD_GATEWAY), Code::Unavailable);
+    /// assert_eq!(Code::from_connect_http_status(StatusCode::IM_A_TEAPOT), Code::Unknown);
+    /// ```
     pub fn from_connect_http_status(status: http::StatusCode) -> Code {
         match status.as_u16() {
             400 => Code::Internal,
@@ -139,6 +207,16 @@ impl Code {
     /// response whose body is not a google.rpc.Status, per the HTTP mapping
     /// documented on google.rpc.Code: other 4xx statuses are
     /// `FailedPrecondition`, other statuses `Unknown`.
+    ///
+    /// ```
+    /// use cwsandbox_control::connect::Code;
+    /// use http::StatusCode;
+    ///
+    /// assert_eq!(Code::from_rest_http_status(StatusCode::NOT_FOUND), Code::NotFound);
+    /// assert_eq!(Code::from_rest_http_status(StatusCode::CONFLICT), Code::Aborted);
+    /// assert_eq!(Code::from_rest_http_status(StatusCode::IM_A_TEAPOT), Code::FailedPrecondition);
+    /// assert_eq!(Code::from_rest_http_status(StatusCode::HTTP_VERSION_NOT_SUPPORTED), Code::Unknown);
+    /// ```
     pub fn from_rest_http_status(status: http::StatusCode) -> Code {
         match status.as_u16() {
             400 => Code::InvalidArgument,
@@ -167,6 +245,14 @@ impl fmt::Display for Code {
 
 /// The error of parsing a string that is not a code name.
 #[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// ```
+/// use cwsandbox_control::connect::{Code, UnknownCodeName};
+///
+/// let error = "missing".parse::<Code>().unwrap_err();
+/// assert_eq!(error, UnknownCodeName("missing".to_string()));
+/// assert!(error.to_string().contains("expected a Connect name"), "{error}");
+/// ```
 pub struct UnknownCodeName(pub String);
 
 impl fmt::Display for UnknownCodeName {

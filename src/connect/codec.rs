@@ -10,6 +10,14 @@ use super::status::{ClientErrorKind, Status};
 
 /// How Connect messages are encoded on the wire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+///
+/// ```
+/// use cwsandbox_control::connect::Codec;
+///
+/// assert_eq!(Codec::default(), Codec::Json);
+/// assert_eq!(Codec::Json.content_type(), "application/json");
+/// assert_eq!(Codec::Proto.name(), "proto");
+/// ```
 pub enum Codec {
     /// Proto3 JSON, content type `application/json`.
     #[default]
@@ -20,6 +28,13 @@ pub enum Codec {
 
 impl Codec {
     /// Returns the codec name of the Connect protocol: `json` or `proto`.
+    ///
+    /// ```
+    /// use cwsandbox_control::connect::Codec;
+    ///
+    /// assert_eq!(Codec::Json.name(), "json");
+    /// assert_eq!(Codec::Proto.name(), "proto");
+    /// ```
     pub fn name(self) -> &'static str {
         match self {
             Codec::Json => "json",
@@ -28,6 +43,12 @@ impl Codec {
     }
 
     /// Returns the unary content type, such as `application/json`.
+    ///
+    /// ```
+    /// use cwsandbox_control::connect::Codec;
+    ///
+    /// assert_eq!(Codec::Proto.content_type(), "application/proto");
+    /// ```
     pub fn content_type(self) -> &'static str {
         match self {
             Codec::Json => "application/json",

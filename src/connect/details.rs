@@ -9,6 +9,21 @@ use crate::wkt;
 /// A typed error detail, from `google.rpc.Status.details` or Connect error details.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
+///
+/// ```
+/// use cwsandbox_control::connect::{Code, Detail, Status};
+/// use cwsandbox_control::rpc::ErrorInfo;
+///
+/// let info = ErrorInfo { reason: "QUOTA".into(), domain: "example.com".into(), ..ErrorInfo::default() };
+/// let status = Status::new(Code::ResourceExhausted, "quota exceeded")
+///     .with_detail(Detail::ErrorInfo(info));
+/// for detail in status.details() {
+///     match detail {
+///         Detail::ErrorInfo(info) => assert_eq!(info.reason, "QUOTA"),
+///         other => panic!("unexpected detail {}", other.type_name()),
+///     }
+/// }
+/// ```
 pub enum Detail {
     /// `google.rpc.ErrorInfo`: a machine-readable reason within a domain.
     ErrorInfo(rpc::ErrorInfo),
@@ -37,6 +52,20 @@ pub enum Detail {
 
 /// An error detail that was not decoded into a typed message.
 #[derive(Debug, Clone, PartialEq)]
+///
+/// ```
+/// use cwsandbox_control::connect::Detail;
+/// use serde_json::json;
+///
+/// let json = json!({"@type": "type.googleapis.com/acme.v1.QuotaHint", "bucket": "cpu"});
+/// let Detail::Other(other) = Detail::from_any_json(&json) else {
+///     panic!("acme.v1.QuotaHint is not a type this crate decodes");
+/// };
+/// assert_eq!(other.type_name, "acme.v1.QuotaHint");
+/// assert_eq!(other.json.as_ref().unwrap()["bucket"], "cpu");
+/// assert_eq!(other.value, None);
+/// assert_eq!(other.decode_error, None);
+/// ```
 pub struct OtherDetail {
     /// The fully qualified message name, such as `acme.v1.QuotaHint`, without
     /// a `type.googleapis.com/` prefix.
@@ -52,6 +81,14 @@ pub struct OtherDetail {
 
 impl Detail {
     /// Returns the fully qualified message name of the detail.
+    ///
+    /// ```
+    /// use cwsandbox_control::connect::Detail;
+    /// use cwsandbox_control::rpc::RequestInfo;
+    ///
+    /// let detail = Detail::RequestInfo(RequestInfo::default());
+    /// assert_eq!(detail.type_name(), "google.rpc.RequestInfo");
+    /// ```
     pub fn type_name(&self) -> &str {
         match self {
             Detail::ErrorInfo(_) => "google.rpc.ErrorInfo",
@@ -71,6 +108,25 @@ impl Detail {
     /// Decodes a detail from its type (a message name or type URL) and its
     /// binary protobuf encoding. Unknown types and invalid bytes become
     /// [`Detail::Other`].
+    ///
+    /// ```
+    /// use cwsandbox_control::connect::Detail;
+    /// use cwsandbox_control::rpc::RetryInfo;
+    /// use cwsandbox_control::wkt;
+    /// use prost::Message as _;
+    ///
+    /// let info = RetryInfo { retry_delay: Some(wkt::Duration { seconds: 2, nanos: 0 }) };
+    /// let bytes = info.encode_to_vec();
+    /// let detail = Detail::from_binary("type.googleapis.com/google.rpc.RetryInfo", &bytes);
+    /// assert_eq!(detail, Detail::RetryInfo(info));
+    ///
+    /// // Bytes that are not a RetryInfo are kept, with the reason.
+    /// let Detail::Other(other) = Detail::from_binary("google.rpc.RetryInfo", &[0xff]) else {
+    ///     panic!("invalid bytes must not decode");
+    /// };
+    /// assert_eq!(other.value.as_deref(), Some(&[0xff][..]));
+    /// assert!(other.decode_error.is_some());
+    /// ```
     pub fn from_binary(type_name: &str, value: &[u8]) -> Detail {
         let type_name = strip_type_url(type_name);
         match decode_binary(type_name, value) {
@@ -92,6 +148,20 @@ impl Detail {
 
     /// Decodes a detail in the proto3 JSON form of `google.protobuf.Any`:
     /// an object with `@type` and the fields of the message.
+    ///
+    /// ```
+    /// use cwsandbox_control::connect::Detail;
+    /// use serde_json::json;
+    ///
+    /// let json = json!({
+    ///     "@type": "type.googleapis.com/google.rpc.BadRequest",
+    ///     "fieldViolations": [{"field": "runner.identity.zone", "description": "required"}],
+    /// });
+    /// let Detail::BadRequest(request) = Detail::from_any_json(&json) else {
+    ///     panic!("google.rpc.BadRequest decodes");
+    /// };
+    /// assert_eq!(request.field_violations[0].field, "runner.identity.zone");
+    /// ```
     pub fn from_any_json(value: &Value) -> Detail {
         let Some(object) = value.as_object() else {
             return other_json("", value, Some("the detail is not a JSON object".into()));
@@ -112,6 +182,19 @@ impl Detail {
     /// Decodes a Connect error detail: `{"type", "value", "debug"}`, where
     /// `value` is base64 (standard or URL-safe, padded or not) of the binary
     /// message.
+    ///
+    /// ```
+    /// use base64::Engine as _;
+    /// use cwsandbox_control::connect::Detail;
+    /// use cwsandbox_control::rpc::ErrorInfo;
+    /// use prost::Message as _;
+    /// use serde_json::json;
+    ///
+    /// let info = ErrorInfo { reason: "STOCKOUT".into(), ..ErrorInfo::default() };
+    /// let value = base64::engine::general_purpose::STANDARD_NO_PAD.encode(info.encode_to_vec());
+    /// let json = json!({"type": "google.rpc.ErrorInfo", "value": value});
+    /// assert_eq!(Detail::from_connect_json(&json), Detail::ErrorInfo(info));
+    /// ```
     pub fn from_connect_json(value: &Value) -> Detail {
         let type_name = value.get("type").and_then(Value::as_str).unwrap_or("");
         let debug = value.get("debug").cloned();

@@ -24,6 +24,17 @@ use super::status::Status;
 
 /// The wire protocol of a call, which decides how HTTP statuses map to codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+///
+/// ```
+/// use cwsandbox_control::connect::{Code, Protocol};
+/// use http::StatusCode;
+///
+/// // A 404 without a status body is a missing resource over REST, but a missing
+/// // procedure over Connect.
+/// assert_eq!(Protocol::Rest.code_for_http_status(StatusCode::NOT_FOUND), Code::NotFound);
+/// assert_eq!(Protocol::Connect.code_for_http_status(StatusCode::NOT_FOUND), Code::Unimplemented);
+/// assert_eq!(Protocol::default(), Protocol::Rest);
+/// ```
 pub enum Protocol {
     /// REST transcoding from the google.api.http rules of each method.
     #[default]
@@ -34,6 +45,13 @@ pub enum Protocol {
 
 impl Protocol {
     /// Returns the protocol name used in logs: `rest` or `connect`.
+    ///
+    /// ```
+    /// use cwsandbox_control::connect::Protocol;
+    ///
+    /// assert_eq!(Protocol::Rest.name(), "rest");
+    /// assert_eq!(Protocol::Connect.name(), "connect");
+    /// ```
     pub fn name(self) -> &'static str {
         match self {
             Protocol::Rest => "rest",
@@ -42,6 +60,14 @@ impl Protocol {
     }
 
     /// Returns the code of an HTTP error status whose body is not a status.
+    ///
+    /// ```
+    /// use cwsandbox_control::connect::{Code, Protocol};
+    /// use http::StatusCode;
+    ///
+    /// assert_eq!(Protocol::Rest.code_for_http_status(StatusCode::BAD_REQUEST), Code::InvalidArgument);
+    /// assert_eq!(Protocol::Connect.code_for_http_status(StatusCode::BAD_REQUEST), Code::Internal);
+    /// ```
     pub fn code_for_http_status(self, status: StatusCode) -> Code {
         match self {
             Protocol::Rest => Code::from_rest_http_status(status),

@@ -19,6 +19,12 @@ const STANDARD_LENIENT: GeneralPurpose = GeneralPurpose::new(&base64::alphabet::
 const URL_SAFE_LENIENT: GeneralPurpose = GeneralPurpose::new(&base64::alphabet::URL_SAFE, LENIENT);
 
 /// The suffix of binary metadata names.
+///
+/// ```
+/// use cwsandbox_control::connect::BINARY_SUFFIX;
+///
+/// assert!("trace-context-bin".ends_with(BINARY_SUFFIX));
+/// ```
 pub const BINARY_SUFFIX: &str = "-bin";
 
 /// The prefix of trailers sent as headers in unary Connect responses.
@@ -26,6 +32,14 @@ pub(crate) const TRAILER_PREFIX: &str = "trailer-";
 
 /// The error of decoding a `-bin` header value that is not base64.
 #[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// ```
+/// use cwsandbox_control::connect::decode_binary_header;
+/// use http::HeaderValue;
+///
+/// let error = decode_binary_header(&HeaderValue::from_static("not base64!")).unwrap_err();
+/// assert!(error.to_string().contains("not base64"), "{error}");
+/// ```
 pub struct InvalidBinaryHeader {
     message: String,
 }
@@ -49,6 +63,12 @@ pub(crate) fn decode_base64_lenient(text: &str) -> Result<Vec<u8>, base64::Decod
 }
 
 /// Encodes bytes as a `-bin` header value: standard base64 without padding.
+///
+/// ```
+/// use cwsandbox_control::connect::encode_binary_header;
+///
+/// assert_eq!(encode_binary_header(&[0xde, 0xad, 0xbe, 0xef]), "3q2+7w");
+/// ```
 pub fn encode_binary_header(bytes: &[u8]) -> HeaderValue {
     let text = STANDARD_LENIENT.encode(bytes);
     // Base64 output is always a valid header value.
@@ -61,6 +81,17 @@ pub fn encode_binary_header(bytes: &[u8]) -> HeaderValue {
 /// # Errors
 ///
 /// Returns [`InvalidBinaryHeader`] when the value is not base64.
+///
+/// ```
+/// use cwsandbox_control::connect::decode_binary_header;
+/// use http::HeaderValue;
+///
+/// let bytes = [0xde, 0xad, 0xbe, 0xef];
+/// for text in ["3q2+7w", "3q2+7w==", "3q2-7w"] {
+///     assert_eq!(decode_binary_header(&HeaderValue::from_static(text))?, bytes, "{text}");
+/// }
+/// # Ok::<(), cwsandbox_control::connect::InvalidBinaryHeader>(())
+/// ```
 pub fn decode_binary_header(value: &HeaderValue) -> Result<Vec<u8>, InvalidBinaryHeader> {
     let text = value.to_str().map_err(|_| InvalidBinaryHeader {
         message: "binary header value contains non-ASCII bytes; expected base64".to_string(),
@@ -77,6 +108,19 @@ pub fn decode_binary_header(value: &HeaderValue) -> Result<Vec<u8>, InvalidBinar
 /// # Errors
 ///
 /// Returns [`InvalidBinaryHeader`] when a value is not base64.
+///
+/// ```
+/// use cwsandbox_control::connect::get_binary_all;
+/// use http::{HeaderMap, HeaderValue};
+///
+/// let mut headers = HeaderMap::new();
+/// headers.append("trace-bin", HeaderValue::from_static("AQI,AwQ"));
+/// headers.append("trace-bin", HeaderValue::from_static("BQ"));
+/// let values = get_binary_all(&headers, "trace")?;
+/// assert_eq!(values, [vec![1, 2], vec![3, 4], vec![5]]);
+/// assert!(get_binary_all(&headers, "other-bin")?.is_empty());
+/// # Ok::<(), cwsandbox_control::connect::InvalidBinaryHeader>(())
+/// ```
 pub fn get_binary_all(
     headers: &HeaderMap,
     name: &str,

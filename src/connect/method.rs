@@ -2,6 +2,14 @@
 
 /// How a method may be repeated, from the proto option `idempotency_level`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+///
+/// ```
+/// use cwsandbox_control::connect::Idempotency;
+/// use cwsandbox_control::v1beta2::runner_management_service::{CREATE_MANAGED_RUNNER, GET_RUNNER};
+///
+/// assert_eq!(GET_RUNNER.idempotency, Idempotency::NoSideEffects);
+/// assert_eq!(CREATE_MANAGED_RUNNER.idempotency, Idempotency::Unknown);
+/// ```
 pub enum Idempotency {
     /// The method may change state; repeating it may repeat the change.
     Unknown,
@@ -13,6 +21,14 @@ pub enum Idempotency {
 
 impl Idempotency {
     /// Returns true when repeating the call cannot change the outcome.
+    ///
+    /// ```
+    /// use cwsandbox_control::connect::Idempotency;
+    ///
+    /// assert!(Idempotency::NoSideEffects.is_safe_to_retry());
+    /// assert!(Idempotency::Idempotent.is_safe_to_retry());
+    /// assert!(!Idempotency::Unknown.is_safe_to_retry());
+    /// ```
     pub fn is_safe_to_retry(self) -> bool {
         !matches!(self, Self::Unknown)
     }
@@ -35,6 +51,12 @@ pub enum HttpVerb {
 
 impl HttpVerb {
     /// Returns the verb as an [`http::Method`].
+    ///
+    /// ```
+    /// use cwsandbox_control::connect::HttpVerb;
+    ///
+    /// assert_eq!(HttpVerb::Patch.as_method(), http::Method::PATCH);
+    /// ```
     pub fn as_method(self) -> http::Method {
         match self {
             Self::Get => http::Method::GET,
@@ -48,6 +70,65 @@ impl HttpVerb {
 
 /// The REST mapping of a method, from its google.api.http option.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+///
+/// ```
+/// # #[cfg(feature = "emulator")]
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use cwsandbox_control::connect::{
+///     Channel, Code, HttpRule, HttpVerb, Idempotency, MethodDescriptor, Request,
+/// };
+/// use cwsandbox_control::emulator::Emulator;
+/// use cwsandbox_control::v1beta2::{GetRunnerRequest, Runner};
+/// # use std::sync::{Arc, Mutex};
+/// # use cwsandbox_control::connect::{Interceptor, Status};
+/// # /// Records the method and path of every request.
+/// # #[derive(Clone, Default)]
+/// # struct Paths(Arc<Mutex<Vec<String>>>);
+/// # impl Interceptor for Paths {
+/// #     fn before(&self, _: &MethodDescriptor, request: &mut http::request::Parts) -> Result<(), Status> {
+/// #         let line = format!("{} {}", request.method, request.uri.path());
+/// #         self.0.lock().unwrap().push(line);
+/// #         Ok(())
+/// #     }
+/// # }
+///
+/// /// GetRunner, described by hand the way the code generator describes it.
+/// const GET_RUNNER: MethodDescriptor = MethodDescriptor {
+///     service: "coreweave.sandbox.v1beta2.RunnerManagementService",
+///     method: "GetRunner",
+///     procedure: "/coreweave.sandbox.v1beta2.RunnerManagementService/GetRunner",
+///     input_type: "coreweave.sandbox.v1beta2.GetRunnerRequest",
+///     output_type: "coreweave.sandbox.v1beta2.Runner",
+///     idempotency: Idempotency::NoSideEffects,
+///     http: Some(HttpRule {
+///         verb: HttpVerb::Get,
+///         path: "/v1beta2/sandbox/managed-runners/{id}",
+///         body: "",
+///         response_body: "",
+///     }),
+/// };
+///
+/// let emulator = Emulator::start().await?;
+/// let paths = Paths::default();
+/// let channel = Channel::builder(emulator.base_url())
+///     .bearer_token(emulator.admin_token())
+///     .interceptor(paths.clone())
+///     .build()?;
+///
+/// // `{id}` takes the request's `id`, percent-encoded as one path segment.
+/// let request = Request::new(GetRunnerRequest { id: "lab west/1".into() });
+/// let status = channel.unary::<_, Runner>(&GET_RUNNER, request).await.unwrap_err();
+/// assert_eq!(status.code(), Code::NotFound);
+/// assert_eq!(
+///     paths.0.lock().unwrap()[0],
+///     "GET /v1beta2/sandbox/managed-runners/lab%20west%2F1"
+/// );
+/// # Ok(())
+/// # }
+/// # #[cfg(not(feature = "emulator"))]
+/// # fn main() {}
+/// ```
 pub struct HttpRule {
     /// The HTTP verb.
     pub verb: HttpVerb,
@@ -63,6 +144,18 @@ pub struct HttpRule {
 
 /// One RPC method: its names, its wire paths and how it may be retried.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+///
+/// ```
+/// use cwsandbox_control::connect::HttpVerb;
+/// use cwsandbox_control::v1beta2::runner_management_service::{GET_RUNNER, METHODS};
+///
+/// assert_eq!(GET_RUNNER.procedure, "/coreweave.sandbox.v1beta2.RunnerManagementService/GetRunner");
+/// assert_eq!(GET_RUNNER.output_type, "coreweave.sandbox.v1beta2.Runner");
+/// let rule = GET_RUNNER.http.unwrap();
+/// assert_eq!(rule.verb, HttpVerb::Get);
+/// assert_eq!(rule.path, "/v1beta2/sandbox/managed-runners/{id}");
+/// assert!(METHODS.iter().all(|method| method.service == GET_RUNNER.service));
+/// ```
 pub struct MethodDescriptor {
     /// Fully qualified service name, such as `coreweave.sandbox.v1beta2.RunnerManagementService`.
     pub service: &'static str,

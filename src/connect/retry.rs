@@ -17,6 +17,21 @@ use super::status::{Origin, Status};
 
 /// How often and how patiently a call is retried.
 #[derive(Debug, Clone, PartialEq)]
+///
+/// ```
+/// use std::time::Duration;
+/// use cwsandbox_control::connect::{Channel, RetryPolicy};
+///
+/// let policy = RetryPolicy {
+///     max_attempts: 5,
+///     initial_backoff: Duration::from_millis(50),
+///     attempt_timeout: Some(Duration::from_secs(2)),
+///     ..RetryPolicy::default()
+/// };
+/// assert_eq!(RetryPolicy::default().max_attempts, 4);
+/// let channel = Channel::builder("http://127.0.0.1:8080").retry_policy(policy).build();
+/// assert!(channel.is_ok());
+/// ```
 pub struct RetryPolicy {
     /// Attempts in all, the first included. `1` disables retries.
     pub max_attempts: u32,
@@ -51,6 +66,15 @@ impl Default for RetryPolicy {
 
 impl RetryPolicy {
     /// Returns a policy that never retries.
+    ///
+    /// ```
+    /// use cwsandbox_control::connect::{Code, Idempotency, RetryPolicy, Status};
+    ///
+    /// let policy = RetryPolicy::none();
+    /// assert_eq!(policy.max_attempts, 1);
+    /// let status = Status::new(Code::Unavailable, "try again");
+    /// assert!(!policy.is_retryable(&status, Idempotency::NoSideEffects, 1));
+    /// ```
     pub fn none() -> Self {
         Self {
             max_attempts: 1,
@@ -60,6 +84,19 @@ impl RetryPolicy {
 
     /// Returns true when `status`, from attempt number `attempt` (1-based),
     /// may be retried for a method of the given idempotency.
+    ///
+    /// ```
+    /// use cwsandbox_control::connect::{Code, Idempotency, RetryPolicy, Status};
+    ///
+    /// let policy = RetryPolicy::default();
+    /// let unavailable = Status::new(Code::Unavailable, "try again");
+    /// assert!(policy.is_retryable(&unavailable, Idempotency::NoSideEffects, 1));
+    /// assert!(!policy.is_retryable(&unavailable, Idempotency::Unknown, 1), "may repeat a change");
+    /// assert!(!policy.is_retryable(&unavailable, Idempotency::Idempotent, 4), "last attempt");
+    ///
+    /// let not_found = Status::new(Code::NotFound, "gone");
+    /// assert!(!policy.is_retryable(&not_found, Idempotency::NoSideEffects, 1));
+    /// ```
     pub fn is_retryable(&self, status: &Status, idempotency: Idempotency, attempt: u32) -> bool {
         if attempt >= self.max_attempts {
             return false;
@@ -88,6 +125,27 @@ impl RetryPolicy {
     /// Returns the delay before attempt number `attempt + 1`: the server's
     /// `RetryInfo` delay when present, else a full-jitter exponential backoff.
     /// `None` means the server asked for more than `max_server_delay`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use cwsandbox_control::connect::{Code, Detail, RetryPolicy, Status};
+    /// use cwsandbox_control::rpc::RetryInfo;
+    /// use cwsandbox_control::wkt;
+    ///
+    /// let policy = RetryPolicy::default();
+    ///
+    /// // Without RetryInfo the delay is drawn from 0 up to the backoff bound.
+    /// let status = Status::new(Code::Unavailable, "try again");
+    /// let delay = policy.delay(&status, 1).unwrap();
+    /// assert!(delay <= policy.initial_backoff);
+    ///
+    /// let asks_for = |seconds| {
+    ///     let info = RetryInfo { retry_delay: Some(wkt::Duration { seconds, nanos: 0 }) };
+    ///     Status::new(Code::Unavailable, "busy").with_detail(Detail::RetryInfo(info))
+    /// };
+    /// assert_eq!(policy.delay(&asks_for(2), 1), Some(Duration::from_secs(2)));
+    /// assert_eq!(policy.delay(&asks_for(60), 1), None, "more than max_server_delay");
+    /// ```
     pub fn delay(&self, status: &Status, attempt: u32) -> Option<Duration> {
         if let Some(delay) = status.retry_delay() {
             return (delay <= self.max_server_delay).then_some(delay);
@@ -108,6 +166,19 @@ impl RetryPolicy {
 /// `refill_per_success`. Retries are allowed only while more than half of
 /// `capacity` remains, the throttling rule gRPC clients use.
 #[derive(Debug)]
+///
+/// ```
+/// use cwsandbox_control::connect::RetryBudget;
+///
+/// let budget = RetryBudget::new(4, 1.0);
+/// assert_eq!(budget.tokens(), 4);
+/// assert!(budget.on_failure(), "3 of 4 tokens left");
+/// assert!(!budget.on_failure(), "2 of 4 left is not more than half");
+/// budget.on_success();
+/// budget.on_success();
+/// assert_eq!(budget.tokens(), 4);
+/// assert!(budget.on_failure());
+/// ```
 pub struct RetryBudget {
     capacity: u64,
     refill_per_success: f64,
@@ -118,6 +189,13 @@ pub struct RetryBudget {
 
 impl RetryBudget {
     /// Creates a full budget.
+    ///
+    /// ```
+    /// use cwsandbox_control::connect::RetryBudget;
+    ///
+    /// assert_eq!(RetryBudget::new(10, 0.1).tokens(), 10);
+    /// assert_eq!(RetryBudget::new(0, 0.1).tokens(), 1, "the capacity is at least 1");
+    /// ```
     pub fn new(capacity: u32, refill_per_success: f64) -> Self {
         let capacity = u64::from(capacity.max(1));
         Self {
@@ -129,6 +207,14 @@ impl RetryBudget {
     }
 
     /// Records a failed attempt and returns true when a retry is still allowed.
+    ///
+    /// ```
+    /// use cwsandbox_control::connect::RetryBudget;
+    ///
+    /// let budget = RetryBudget::new(2, 1.0);
+    /// assert!(!budget.on_failure(), "1 of 2 tokens is not more than half");
+    /// assert_eq!(budget.tokens(), 1);
+    /// ```
     pub fn on_failure(&self) -> bool {
         let _guard = self
             .lock
@@ -143,6 +229,16 @@ impl RetryBudget {
     }
 
     /// Records a successful call.
+    ///
+    /// ```
+    /// use cwsandbox_control::connect::RetryBudget;
+    ///
+    /// let budget = RetryBudget::new(2, 1.0);
+    /// budget.on_failure();
+    /// budget.on_success();
+    /// budget.on_success();
+    /// assert_eq!(budget.tokens(), 2, "never more than the capacity");
+    /// ```
     pub fn on_success(&self) {
         let _guard = self
             .lock
@@ -154,6 +250,15 @@ impl RetryBudget {
     }
 
     /// Returns the tokens left, rounded down.
+    ///
+    /// ```
+    /// use cwsandbox_control::connect::RetryBudget;
+    ///
+    /// let budget = RetryBudget::new(3, 0.4);
+    /// budget.on_failure();
+    /// budget.on_success();
+    /// assert_eq!(budget.tokens(), 2, "2.4 tokens, rounded down");
+    /// ```
     pub fn tokens(&self) -> u64 {
         self.milli_tokens.load(Ordering::Relaxed) / 1000
     }

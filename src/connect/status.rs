@@ -15,6 +15,13 @@ type SharedError = Arc<dyn std::error::Error + Send + Sync + 'static>;
 
 /// The origin of a [`Status`]: the server or the client.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+///
+/// ```
+/// use cwsandbox_control::connect::{Code, Origin, Status};
+///
+/// assert_eq!(Status::new(Code::NotFound, "no runner").origin(), Origin::Server);
+/// assert_eq!(Status::client(Code::DeadlineExceeded, "timed out").origin(), Origin::Client);
+/// ```
 pub enum Origin {
     /// A server, or a proxy in front of it, sent it as an error response.
     Server,
@@ -69,15 +76,70 @@ struct Inner {
 /// client-made errors the underlying error (I/O, TLS, JSON) is reachable
 /// through [`std::error::Error::source`]. Clones share the source.
 #[derive(Clone)]
+///
+/// ```
+/// # #[cfg(feature = "emulator")]
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use cwsandbox_control::connect::{Channel, Code, Origin};
+/// use cwsandbox_control::emulator::Emulator;
+/// use cwsandbox_control::v1beta2::{
+///     CreateProfileTemplateRequest, ProfileSpec, ProfileTemplate, RunnerManagementServiceClient,
+/// };
+///
+/// let emulator = Emulator::start().await?;
+/// let channel = Channel::builder(emulator.base_url())
+///     .bearer_token(emulator.admin_token())
+///     .build()?;
+/// let client = RunnerManagementServiceClient::new(channel);
+///
+/// let template = ProfileTemplate {
+///     display_name: "Not a valid name!".to_string(),
+///     spec: Some(ProfileSpec::default()),
+///     ..ProfileTemplate::default()
+/// };
+/// let request = CreateProfileTemplateRequest { profile_template: Some(template) };
+/// let status = client.create_profile_template(request).await.unwrap_err();
+///
+/// assert_eq!(status.code(), Code::InvalidArgument);
+/// assert!(status.to_string().starts_with("invalid_argument: profile_template.display_name"));
+/// assert_eq!(status.origin(), Origin::Server);
+/// assert_eq!(status.http_status(), Some(http::StatusCode::BAD_REQUEST));
+/// assert_eq!(status.error_info().unwrap().reason, "CWSANDBOX_INVALID_ARGUMENT");
+/// let violation = &status.bad_request().unwrap().field_violations[0];
+/// assert_eq!(violation.field, "profile_template.display_name");
+/// assert_eq!(status.headers()["content-type"], "application/json");
+/// # Ok(())
+/// # }
+/// # #[cfg(not(feature = "emulator"))]
+/// # fn main() {}
+/// ```
 pub struct Status(Box<Inner>);
 
 impl Status {
     /// Creates a status that a server sent.
+    ///
+    /// ```
+    /// use cwsandbox_control::connect::{Code, Status};
+    ///
+    /// let status = Status::new(Code::NotFound, "runner lab-west not found");
+    /// assert!(status.is_from_server());
+    /// assert_eq!(status.to_string(), "not_found: runner lab-west not found");
+    /// ```
     pub fn new(code: Code, message: impl Into<String>) -> Self {
         Self::with_origin(code, message, Origin::Server)
     }
 
     /// Creates a status that the client made, such as a timeout.
+    ///
+    /// ```
+    /// use cwsandbox_control::connect::{Code, Status};
+    ///
+    /// let status = Status::client(Code::DeadlineExceeded, "");
+    /// assert!(!status.is_from_server());
+    /// assert!(status.is_timeout());
+    /// assert_eq!(status.to_string(), "deadline_exceeded");
+    /// ```
     pub fn client(code: Code, message: impl Into<String>) -> Self {
         Self::with_origin(code, message, Origin::Client)
     }
@@ -99,43 +161,109 @@ impl Status {
     }
 
     /// Returns the code.
+    ///
+    /// ```
+    /// use cwsandbox_control::connect::{Code, Status};
+    ///
+    /// assert_eq!(Status::new(Code::Aborted, "conflict").code(), Code::Aborted);
+    /// ```
     pub fn code(&self) -> Code {
         self.0.code
     }
 
     /// Returns the message, as the server or the client wrote it.
+    ///
+    /// ```
+    /// use cwsandbox_control::connect::{Code, Status};
+    ///
+    /// assert_eq!(Status::new(Code::Aborted, "conflict").message(), "conflict");
+    /// ```
     pub fn message(&self) -> &str {
         &self.0.message
     }
 
     /// Returns the typed details.
+    ///
+    /// ```
+    /// use cwsandbox_control::connect::{Code, Detail, Status};
+    /// use cwsandbox_control::rpc::RequestInfo;
+    ///
+    /// let info = RequestInfo { request_id: "r-1".into(), ..RequestInfo::default() };
+    /// let status = Status::new(Code::Internal, "failed").with_detail(Detail::RequestInfo(info));
+    /// assert_eq!(status.details().len(), 1);
+    /// assert_eq!(status.details()[0].type_name(), "google.rpc.RequestInfo");
+    /// ```
     pub fn details(&self) -> &[Detail] {
         &self.0.details
     }
 
     /// Returns the headers of the response that carried the error, without
     /// the Connect `trailer-` headers.
+    ///
+    /// ```
+    /// use cwsandbox_control::connect::{Code, Status};
+    /// use http::{HeaderMap, HeaderValue};
+    ///
+    /// let mut headers = HeaderMap::new();
+    /// headers.insert("x-request-id", HeaderValue::from_static("r-1"));
+    /// let status = Status::new(Code::Internal, "failed").with_metadata(headers, HeaderMap::new());
+    /// assert_eq!(status.headers()["x-request-id"], "r-1");
+    /// ```
     pub fn headers(&self) -> &HeaderMap {
         &self.0.headers
     }
 
     /// Returns the trailers of the response that carried the error: Connect
     /// `trailer-` headers with the prefix removed, and HTTP trailers.
+    ///
+    /// ```
+    /// use cwsandbox_control::connect::{Code, Status};
+    /// use http::{HeaderMap, HeaderValue};
+    ///
+    /// let mut trailers = HeaderMap::new();
+    /// trailers.insert("x-cost", HeaderValue::from_static("3"));
+    /// let status = Status::new(Code::Internal, "failed").with_metadata(HeaderMap::new(), trailers);
+    /// assert_eq!(status.trailers()["x-cost"], "3");
+    /// ```
     pub fn trailers(&self) -> &HeaderMap {
         &self.0.trailers
     }
 
     /// Returns where the status came from.
+    ///
+    /// ```
+    /// use cwsandbox_control::connect::{Code, Origin, Status};
+    ///
+    /// assert_eq!(Status::client(Code::Unavailable, "refused").origin(), Origin::Client);
+    /// ```
     pub fn origin(&self) -> Origin {
         self.0.origin
     }
 
     /// Returns the HTTP status of the response, when there was one.
+    ///
+    /// ```
+    /// use cwsandbox_control::connect::{Code, Status};
+    /// use http::StatusCode;
+    ///
+    /// let status = Status::new(Code::NotFound, "gone").with_http_status(StatusCode::NOT_FOUND);
+    /// assert_eq!(status.http_status(), Some(StatusCode::NOT_FOUND));
+    /// assert_eq!(Status::client(Code::Unavailable, "refused").http_status(), None);
+    /// ```
     pub fn http_status(&self) -> Option<http::StatusCode> {
         self.0.http_status
     }
 
     /// Returns the first `ErrorInfo` detail.
+    ///
+    /// ```
+    /// use cwsandbox_control::connect::{Code, Detail, Status};
+    /// use cwsandbox_control::rpc::ErrorInfo;
+    ///
+    /// let info = ErrorInfo { reason: "RUNNER_DELETING".into(), ..ErrorInfo::default() };
+    /// let status = Status::new(Code::FailedPrecondition, "deleting").with_detail(Detail::ErrorInfo(info));
+    /// assert_eq!(status.error_info().map(|info| info.reason.as_str()), Some("RUNNER_DELETING"));
+    /// ```
     pub fn error_info(&self) -> Option<&rpc::ErrorInfo> {
         self.0.details.iter().find_map(|detail| match detail {
             Detail::ErrorInfo(info) => Some(info),
@@ -146,6 +274,38 @@ impl Status {
     /// Returns how long the server asked the client to wait before a retry:
     /// the first valid `RetryInfo` detail, or else a `Retry-After` header in
     /// seconds on an HTTP 429 or 503 response.
+    ///
+    /// ```
+    /// # #[cfg(feature = "emulator")]
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::time::Duration;
+    /// use cwsandbox_control::connect::{Channel, RetryPolicy};
+    /// use cwsandbox_control::emulator::{Emulator, Fault};
+    /// use cwsandbox_control::v1beta2::{GetRunnerRequest, RunnerManagementServiceClient};
+    ///
+    /// let fault = Fault {
+    ///     unavailable_ratio: 1.0,
+    ///     retry_delay: Duration::from_secs(2),
+    ///     ..Fault::default()
+    /// };
+    /// let emulator = Emulator::builder().fault("GetRunner", fault).start().await?;
+    /// let channel = Channel::builder(emulator.base_url())
+    ///     .bearer_token(emulator.admin_token())
+    ///     .retry_policy(RetryPolicy::none())
+    ///     .build()?;
+    /// let client = RunnerManagementServiceClient::new(channel);
+    /// let status = client
+    ///     .get_runner(GetRunnerRequest { id: "lab-west".into() })
+    ///     .await
+    ///     .unwrap_err();
+    /// assert!(status.is_unavailable());
+    /// assert_eq!(status.retry_delay(), Some(Duration::from_secs(2)));
+    /// # Ok(())
+    /// # }
+    /// # #[cfg(not(feature = "emulator"))]
+    /// # fn main() {}
+    /// ```
     pub fn retry_delay(&self) -> Option<Duration> {
         let from_detail = self.0.details.iter().find_map(|detail| match detail {
             Detail::RetryInfo(info) => {
@@ -160,6 +320,20 @@ impl Status {
     }
 
     /// Returns the first `BadRequest` detail.
+    ///
+    /// ```
+    /// use cwsandbox_control::connect::{Code, Detail, Status};
+    /// use cwsandbox_control::rpc::{BadRequest, bad_request::FieldViolation};
+    ///
+    /// let violation = FieldViolation {
+    ///     field: "runner.identity.zone".into(),
+    ///     description: "required".into(),
+    ///     ..FieldViolation::default()
+    /// };
+    /// let detail = Detail::BadRequest(BadRequest { field_violations: vec![violation] });
+    /// let status = Status::new(Code::InvalidArgument, "invalid runner").with_detail(detail);
+    /// assert_eq!(status.bad_request().unwrap().field_violations[0].description, "required");
+    /// ```
     pub fn bad_request(&self) -> Option<&rpc::BadRequest> {
         self.0.details.iter().find_map(|detail| match detail {
             Detail::BadRequest(info) => Some(info),
@@ -168,6 +342,13 @@ impl Status {
     }
 
     /// Returns true when a server (or a proxy in front of it) sent this status.
+    ///
+    /// ```
+    /// use cwsandbox_control::connect::{Code, Status};
+    ///
+    /// assert!(Status::new(Code::NotFound, "gone").is_from_server());
+    /// assert!(!Status::client(Code::NotFound, "gone").is_from_server());
+    /// ```
     pub fn is_from_server(&self) -> bool {
         self.0.origin == Origin::Server
     }
@@ -180,21 +361,95 @@ impl Status {
     ///
     /// False means the server may have received the request, even when the
     /// status is client-made (a timeout, a reset connection).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use cwsandbox_control::connect::{Channel, Code, RetryPolicy};
+    /// use cwsandbox_control::v1beta2::{GetRunnerRequest, RunnerManagementServiceClient};
+    ///
+    /// // A port that nothing listens on refuses the connection.
+    /// let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    /// let channel = Channel::builder(format!("http://127.0.0.1:{port}"))
+    ///     .retry_policy(RetryPolicy::none())
+    ///     .build()?;
+    /// let client = RunnerManagementServiceClient::new(channel);
+    /// let status = client
+    ///     .get_runner(GetRunnerRequest { id: "lab-west".into() })
+    ///     .await
+    ///     .unwrap_err();
+    /// assert_eq!(status.code(), Code::Unavailable);
+    /// assert!(status.is_unsent(), "no connection, so the request never left");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn is_unsent(&self) -> bool {
         self.0.unsent
     }
 
     /// Returns true when the call ran out of time, on the client or on the server.
+    ///
+    /// ```
+    /// use cwsandbox_control::connect::{Code, Status};
+    ///
+    /// assert!(Status::new(Code::DeadlineExceeded, "server gave up").is_timeout());
+    /// assert!(!Status::new(Code::Unavailable, "try again").is_timeout());
+    /// ```
     pub fn is_timeout(&self) -> bool {
         self.0.code == Code::DeadlineExceeded || self.0.kind == Some(ClientErrorKind::Timeout)
     }
 
     /// Returns true when no connection to the server could be made.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use cwsandbox_control::connect::{Channel, Code, RetryPolicy};
+    /// use cwsandbox_control::v1beta2::{GetRunnerRequest, RunnerManagementServiceClient};
+    ///
+    /// // A port that nothing listens on refuses the connection.
+    /// let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    /// let channel = Channel::builder(format!("http://127.0.0.1:{port}"))
+    ///     .retry_policy(RetryPolicy::none())
+    ///     .build()?;
+    /// let client = RunnerManagementServiceClient::new(channel);
+    /// let status = client
+    ///     .get_runner(GetRunnerRequest { id: "lab-west".into() })
+    ///     .await
+    ///     .unwrap_err();
+    /// assert_eq!(status.code(), Code::Unavailable);
+    /// assert!(status.is_connect());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn is_connect(&self) -> bool {
         self.0.kind == Some(ClientErrorKind::Connect)
     }
 
     /// Returns true when the connection failed before a complete response arrived.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use cwsandbox_control::connect::{Channel, Code, RetryPolicy};
+    /// use cwsandbox_control::v1beta2::{GetRunnerRequest, RunnerManagementServiceClient};
+    ///
+    /// // A port that nothing listens on refuses the connection.
+    /// let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    /// let channel = Channel::builder(format!("http://127.0.0.1:{port}"))
+    ///     .retry_policy(RetryPolicy::none())
+    ///     .build()?;
+    /// let client = RunnerManagementServiceClient::new(channel);
+    /// let status = client
+    ///     .get_runner(GetRunnerRequest { id: "lab-west".into() })
+    ///     .await
+    ///     .unwrap_err();
+    /// assert_eq!(status.code(), Code::Unavailable);
+    /// assert!(status.is_transport(), "a failed connect is a transport failure too");
+    /// assert!(!status.is_decode());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn is_transport(&self) -> bool {
         matches!(
             self.0.kind,
@@ -203,49 +458,215 @@ impl Status {
     }
 
     /// Returns true when the response arrived but could not be decoded.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # /// Serves one canned HTTP/1.1 response on 127.0.0.1 and returns the URL.
+    /// # async fn serve_once(response: &'static str) -> std::io::Result<String> {
+    /// #     use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    /// #     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// #     let url = format!("http://{}", listener.local_addr()?);
+    /// #     tokio::spawn(async move {
+    /// #         let (mut stream, _) = listener.accept().await.unwrap();
+    /// #         let mut request = [0; 4096];
+    /// #         let _ = stream.read(&mut request).await;
+    /// #         stream.write_all(response.as_bytes()).await.unwrap();
+    /// #     });
+    /// #     Ok(url)
+    /// # }
+    /// use cwsandbox_control::connect::{Channel, Code};
+    /// use cwsandbox_control::v1beta2::{GetRunnerRequest, RunnerManagementServiceClient};
+    ///
+    /// let url = serve_once(
+    ///     "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 5\r\n\r\n{oops",
+    /// )
+    /// .await?;
+    /// let client = RunnerManagementServiceClient::new(Channel::builder(url).build()?);
+    /// let status = client
+    ///     .get_runner(GetRunnerRequest { id: "lab-west".into() })
+    ///     .await
+    ///     .unwrap_err();
+    /// assert_eq!(status.code(), Code::Internal);
+    /// assert!(status.is_decode());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn is_decode(&self) -> bool {
         self.0.kind == Some(ClientErrorKind::Decode)
     }
 
     /// Returns true when the response passed the channel's size or JSON
     /// nesting limit.
+    ///
+    /// ```
+    /// # #[cfg(feature = "emulator")]
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use cwsandbox_control::connect::{Channel, Code};
+    /// use cwsandbox_control::emulator::Emulator;
+    /// use cwsandbox_control::v1beta2::{ListProfileTemplatesRequest, RunnerManagementServiceClient};
+    ///
+    /// let emulator = Emulator::start().await?;
+    /// let channel = Channel::builder(emulator.base_url())
+    ///     .bearer_token(emulator.admin_token())
+    ///     .max_response_size(1)
+    ///     .build()?;
+    /// let client = RunnerManagementServiceClient::new(channel);
+    /// let request = ListProfileTemplatesRequest::default();
+    /// let status = client.list_profile_templates(request).await.unwrap_err();
+    /// assert_eq!(status.code(), Code::ResourceExhausted);
+    /// assert!(status.is_too_large());
+    /// # Ok(())
+    /// # }
+    /// # #[cfg(not(feature = "emulator"))]
+    /// # fn main() {}
+    /// ```
     pub fn is_too_large(&self) -> bool {
         self.0.kind == Some(ClientErrorKind::TooLarge)
     }
 
     /// Returns true when the server responded with a redirect (HTTP 3xx).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # /// Serves one canned HTTP/1.1 response on 127.0.0.1 and returns the URL.
+    /// # async fn serve_once(response: &'static str) -> std::io::Result<String> {
+    /// #     use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    /// #     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// #     let url = format!("http://{}", listener.local_addr()?);
+    /// #     tokio::spawn(async move {
+    /// #         let (mut stream, _) = listener.accept().await.unwrap();
+    /// #         let mut request = [0; 4096];
+    /// #         let _ = stream.read(&mut request).await;
+    /// #         stream.write_all(response.as_bytes()).await.unwrap();
+    /// #     });
+    /// #     Ok(url)
+    /// # }
+    /// use cwsandbox_control::connect::{Channel, Code};
+    /// use cwsandbox_control::v1beta2::{GetRunnerRequest, RunnerManagementServiceClient};
+    ///
+    /// let url = serve_once(
+    ///     "HTTP/1.1 307 Temporary Redirect\r\nlocation: /elsewhere\r\ncontent-length: 0\r\n\r\n",
+    /// )
+    /// .await?;
+    /// let client = RunnerManagementServiceClient::new(Channel::builder(url).build()?);
+    /// let status = client
+    ///     .get_runner(GetRunnerRequest { id: "lab-west".into() })
+    ///     .await
+    ///     .unwrap_err();
+    /// assert_eq!(status.code(), Code::Unknown);
+    /// assert!(status.is_redirect());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn is_redirect(&self) -> bool {
         self.0.kind == Some(ClientErrorKind::Redirect)
     }
 
     /// Returns true when the resource does not exist.
+    ///
+    /// ```
+    /// use cwsandbox_control::connect::{Code, Status};
+    ///
+    /// assert!(Status::new(Code::NotFound, "gone").is_not_found());
+    /// assert!(!Status::new(Code::PermissionDenied, "hidden").is_not_found());
+    /// ```
     pub fn is_not_found(&self) -> bool {
         self.0.code == Code::NotFound
     }
 
     /// Returns true when the resource already exists.
+    ///
+    /// ```
+    /// # #[cfg(feature = "emulator")]
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use cwsandbox_control::connect::Channel;
+    /// use cwsandbox_control::emulator::Emulator;
+    /// use cwsandbox_control::v1beta2::{
+    ///     CreateProfileTemplateRequest, ProfileSpec, ProfileTemplate, RunnerManagementServiceClient,
+    /// };
+    ///
+    /// let emulator = Emulator::start().await?;
+    /// let channel = Channel::builder(emulator.base_url())
+    ///     .bearer_token(emulator.admin_token())
+    ///     .build()?;
+    /// let client = RunnerManagementServiceClient::new(channel);
+    /// let template = ProfileTemplate {
+    ///     display_name: "agents".to_string(),
+    ///     spec: Some(ProfileSpec::default()),
+    ///     ..ProfileTemplate::default()
+    /// };
+    /// let request = CreateProfileTemplateRequest { profile_template: Some(template) };
+    /// client.create_profile_template(request.clone()).await?;
+    /// let status = client.create_profile_template(request).await.unwrap_err();
+    /// assert!(status.is_already_exists());
+    /// # Ok(())
+    /// # }
+    /// # #[cfg(not(feature = "emulator"))]
+    /// # fn main() {}
+    /// ```
     pub fn is_already_exists(&self) -> bool {
         self.0.code == Code::AlreadyExists
     }
 
     /// Returns true when the service is temporarily unavailable.
+    ///
+    /// ```
+    /// use cwsandbox_control::connect::{Code, Status};
+    ///
+    /// assert!(Status::new(Code::Unavailable, "try again").is_unavailable());
+    /// ```
     pub fn is_unavailable(&self) -> bool {
         self.0.code == Code::Unavailable
     }
 
     /// Adds a detail.
+    ///
+    /// ```
+    /// use cwsandbox_control::connect::{Code, Detail, Status};
+    /// use cwsandbox_control::rpc::Help;
+    ///
+    /// let status = Status::new(Code::FailedPrecondition, "quota")
+    ///     .with_detail(Detail::Help(Help::default()))
+    ///     .with_detail(Detail::Help(Help::default()));
+    /// assert_eq!(status.details().len(), 2);
+    /// ```
     pub fn with_detail(mut self, detail: Detail) -> Self {
         self.0.details.push(detail);
         self
     }
 
     /// Replaces the details.
+    ///
+    /// ```
+    /// use cwsandbox_control::connect::{Code, Detail, Status};
+    /// use cwsandbox_control::rpc::Help;
+    ///
+    /// let status = Status::new(Code::FailedPrecondition, "quota")
+    ///     .with_detail(Detail::Help(Help::default()))
+    ///     .with_details(Vec::new());
+    /// assert!(status.details().is_empty());
+    /// ```
     pub fn with_details(mut self, details: Vec<Detail>) -> Self {
         self.0.details = details;
         self
     }
 
     /// Sets the response metadata.
+    ///
+    /// ```
+    /// use cwsandbox_control::connect::{Code, Status};
+    /// use http::{HeaderMap, HeaderValue};
+    ///
+    /// let mut headers = HeaderMap::new();
+    /// headers.insert("retry-after", HeaderValue::from_static("1"));
+    /// let status = Status::new(Code::Unavailable, "busy").with_metadata(headers, HeaderMap::new());
+    /// assert_eq!(status.headers()["retry-after"], "1");
+    /// assert!(status.trailers().is_empty());
+    /// ```
     pub fn with_metadata(mut self, headers: HeaderMap, trailers: HeaderMap) -> Self {
         self.0.headers = headers;
         self.0.trailers = trailers;
@@ -253,12 +674,29 @@ impl Status {
     }
 
     /// Sets the HTTP status of the response.
+    ///
+    /// ```
+    /// use cwsandbox_control::connect::{Code, Status};
+    ///
+    /// let status = Status::new(Code::Unavailable, "busy")
+    ///     .with_http_status(http::StatusCode::SERVICE_UNAVAILABLE);
+    /// assert_eq!(status.http_status().map(|status| status.as_u16()), Some(503));
+    /// ```
     pub fn with_http_status(mut self, status: http::StatusCode) -> Self {
         self.0.http_status = Some(status);
         self
     }
 
     /// Sets the underlying error.
+    ///
+    /// ```
+    /// use std::error::Error as _;
+    /// use cwsandbox_control::connect::{Code, Status};
+    ///
+    /// let io = std::io::Error::new(std::io::ErrorKind::ConnectionReset, "reset by peer");
+    /// let status = Status::client(Code::Unavailable, "connection lost").with_source(io);
+    /// assert_eq!(status.source().unwrap().to_string(), "reset by peer");
+    /// ```
     pub fn with_source(mut self, source: impl Into<BoxError>) -> Self {
         self.0.source = Some(Arc::from(source.into()));
         self
@@ -266,6 +704,13 @@ impl Status {
 
     /// Marks the request as provably never sent, see [`Status::is_unsent`].
     /// Stubs and test doubles use this to imitate connection failures.
+    ///
+    /// ```
+    /// use cwsandbox_control::connect::{Code, Status};
+    ///
+    /// let status = Status::client(Code::Unavailable, "connection refused").unsent();
+    /// assert!(status.is_unsent());
+    /// ```
     pub fn unsent(mut self) -> Self {
         self.0.unsent = true;
         self

@@ -7,15 +7,40 @@ use std::fmt;
 /// `Debug` and `Display` print `<redacted>`, so the token cannot leak through
 /// logs, panics or error messages. Read it with [`SecretToken::expose_secret`].
 #[derive(Clone, PartialEq, Eq)]
+///
+/// ```
+/// use cwsandbox_control::connect::SecretToken;
+///
+/// let token = SecretToken::from("s3cr3t");
+/// assert_eq!(token.to_string(), "<redacted>");
+/// assert_eq!(format!("{token:?}"), "SecretToken(<redacted>)");
+/// assert_eq!(token.expose_secret(), "s3cr3t");
+/// assert_eq!(token, SecretToken::new(String::from("s3cr3t")));
+/// ```
 pub struct SecretToken(String);
 
 impl SecretToken {
     /// Wraps a token.
+    ///
+    /// ```
+    /// use cwsandbox_control::connect::SecretToken;
+    ///
+    /// let token = SecretToken::new("s3cr3t");
+    /// assert_eq!(token.expose_secret(), "s3cr3t");
+    /// ```
     pub fn new(token: impl Into<String>) -> Self {
         SecretToken(token.into())
     }
 
     /// Returns the token itself. Keep the result out of logs.
+    ///
+    /// ```
+    /// use cwsandbox_control::connect::SecretToken;
+    ///
+    /// let token = SecretToken::new("s3cr3t");
+    /// let header = format!("Bearer {}", token.expose_secret());
+    /// assert_eq!(header, "Bearer s3cr3t");
+    /// ```
     pub fn expose_secret(&self) -> &str {
         &self.0
     }

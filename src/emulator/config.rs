@@ -33,6 +33,26 @@ use super::routes::Method;
 /// Everything that shapes one emulator instance.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
+///
+/// ```
+/// use std::time::Duration;
+/// use cwsandbox_control::emulator::{EmulatorConfig, Role};
+///
+/// let config: EmulatorConfig = serde_json::from_str(
+///     r#"{
+///         "tokens": [{"token": "ci-token", "organization": "org-ci", "role": "admin"}],
+///         "timings": {"pending": "250ms", "provisioning": 2},
+///         "faults": {"GetRunner": {"unavailable_ratio": 0.2}}
+///     }"#,
+/// )?;
+/// assert_eq!(config.tokens.len(), 1, "a given list replaces the default one");
+/// assert_eq!(config.tokens[0].role, Role::Admin);
+/// assert_eq!(config.timings.pending, Duration::from_millis(250));
+/// assert_eq!(config.timings.provisioning, Duration::from_secs(2));
+/// assert_eq!(config.clusters, EmulatorConfig::default().clusters);
+/// config.validate()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct EmulatorConfig {
     /// Bearer tokens the emulator accepts, each bound to an organization and a role.
     pub tokens: Vec<TokenConfig>,
@@ -92,6 +112,24 @@ impl Default for EmulatorConfig {
 /// A bearer token and the identity it stands for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use cwsandbox_control::emulator::{Emulator, EmulatorConfig, Role, TokenConfig};
+///
+/// let token = TokenConfig {
+///     token: "ci-token".into(),
+///     organization: "org-ci".into(),
+///     role: Role::Admin,
+/// };
+/// let config = EmulatorConfig { tokens: vec![token], ..EmulatorConfig::default() };
+/// let emulator = Emulator::builder().config(config).start().await?;
+/// assert_eq!(emulator.admin_token(), "ci-token");
+/// assert_eq!(emulator.user_token(), "", "no user token was configured");
+/// # Ok(())
+/// # }
+/// ```
 pub struct TokenConfig {
     /// The secret sent as `Authorization: Bearer <token>`.
     pub token: String,
@@ -104,6 +142,15 @@ pub struct TokenConfig {
 /// IAM role of a token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+///
+/// ```
+/// use cwsandbox_control::emulator::Role;
+///
+/// assert_eq!(serde_json::from_str::<Role>(r#""user""#)?, Role::User);
+/// assert_eq!(serde_json::from_str::<Role>(r#""SANDBOX_ADMIN""#)?, Role::Admin);
+/// assert_eq!(serde_json::to_string(&Role::Admin)?, r#""admin""#);
+/// # Ok::<(), serde_json::Error>(())
+/// ```
 pub enum Role {
     /// `SANDBOX_ADMIN`: read, create, update and delete.
     #[serde(alias = "SANDBOX_ADMIN")]
@@ -116,6 +163,17 @@ pub enum Role {
 /// A Kubernetes cluster that can hold one managed runner.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+///
+/// ```
+/// use cwsandbox_control::emulator::{ClusterConfig, ClusterStatus};
+///
+/// let cluster: ClusterConfig = serde_json::from_str(
+///     r#"{"id": "cl-1", "name": "cks-1", "zone": "US-EAST-04A", "extra_zones": ["US-EAST-04B"]}"#,
+/// )?;
+/// assert_eq!(cluster.status, ClusterStatus::Ready);
+/// assert!(cluster.serves_zone("US-EAST-04B"));
+/// # Ok::<(), serde_json::Error>(())
+/// ```
 pub struct ClusterConfig {
     /// Cluster id, matched exactly against `identity.clusterId`.
     pub id: String,
@@ -134,6 +192,16 @@ pub struct ClusterConfig {
 
 impl ClusterConfig {
     /// Returns whether a runner in `zone` may run on this cluster.
+    ///
+    /// ```
+    /// use cwsandbox_control::emulator::EmulatorConfig;
+    ///
+    /// let config = EmulatorConfig::default();
+    /// let lab = config.clusters.iter().find(|cluster| cluster.name == "lab-west-cks").unwrap();
+    /// assert!(lab.serves_zone("US-WEST-09B"));
+    /// assert!(lab.serves_zone("us-west-09c"), "zones compare case-insensitively");
+    /// assert!(!lab.serves_zone("US-EAST-04A"));
+    /// ```
     pub fn serves_zone(&self, zone: &str) -> bool {
         self.zone.eq_ignore_ascii_case(zone)
             || self
@@ -146,6 +214,19 @@ impl ClusterConfig {
 /// Health of a cluster, which decides how runner installs on it end.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+///
+/// ```
+/// use cwsandbox_control::emulator::{ClusterStatus, EmulatorConfig};
+///
+/// let status: ClusterStatus = serde_json::from_str(r#""insufficient_capacity""#)?;
+/// assert_eq!(status, ClusterStatus::InsufficientCapacity);
+///
+/// // Installs on this default cluster fail as CLUSTER_UNREACHABLE.
+/// let config = EmulatorConfig::default();
+/// let offline = config.clusters.iter().find(|cluster| cluster.name == "cks-east-01a-offline");
+/// assert_eq!(offline.unwrap().status, ClusterStatus::Unreachable);
+/// # Ok::<(), serde_json::Error>(())
+/// ```
 pub enum ClusterStatus {
     /// Installs succeed.
     #[default]
@@ -161,6 +242,17 @@ pub enum ClusterStatus {
 /// Durations of the runner lifecycle. Each may be zero.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
+///
+/// ```
+/// use std::time::Duration;
+/// use cwsandbox_control::emulator::Timings;
+///
+/// let timings: Timings = serde_json::from_str(r#"{"rollout": "1.5s", "liveness_window": 30}"#)?;
+/// assert_eq!(timings.rollout, Duration::from_millis(1500));
+/// assert_eq!(timings.liveness_window, Duration::from_secs(30));
+/// assert_eq!(timings.pending, Timings::default().pending, "fields left out keep their default");
+/// # Ok::<(), serde_json::Error>(())
+/// ```
 pub struct Timings {
     /// Time in `PENDING` after create.
     #[serde(with = "duration_text")]
@@ -197,6 +289,15 @@ impl Default for Timings {
 
 impl Timings {
     /// Timings where every step finishes at once.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use cwsandbox_control::emulator::Timings;
+    ///
+    /// let timings = Timings::instant();
+    /// assert_eq!(timings.provisioning, Duration::ZERO);
+    /// assert_eq!(Timings::default().provisioning, Duration::from_secs(2));
+    /// ```
     pub fn instant() -> Self {
         Self {
             pending: Duration::ZERO,
@@ -212,6 +313,17 @@ impl Timings {
 /// Faults injected into the calls of one method.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
+///
+/// ```
+/// use std::time::Duration;
+/// use cwsandbox_control::emulator::Fault;
+///
+/// let fault: Fault = serde_json::from_str(r#"{"unavailable_ratio": 0.2, "retry_delay": "500ms"}"#)?;
+/// assert_eq!(fault.unavailable_ratio, 0.2);
+/// assert_eq!(fault.retry_delay, Duration::from_millis(500));
+/// assert_eq!(fault.delay, Duration::ZERO);
+/// # Ok::<(), serde_json::Error>(())
+/// ```
 pub struct Fault {
     /// Share of calls, from 0.0 to 1.0, that fail with `UNAVAILABLE`.
     pub unavailable_ratio: f64,
@@ -226,6 +338,18 @@ pub struct Fault {
 /// Newest runner version of each release channel.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
+///
+/// ```
+/// use cwsandbox_control::emulator::{EmulatorConfig, ReleaseVersions};
+///
+/// let versions = ReleaseVersions { stable: "2.0.0".into(), rapid: "2.1.0".into() };
+/// let config = EmulatorConfig { release_versions: versions, ..EmulatorConfig::default() };
+/// assert!(config.validate().is_ok());
+///
+/// let versions = ReleaseVersions { stable: "latest".into(), ..ReleaseVersions::default() };
+/// let config = EmulatorConfig { release_versions: versions, ..EmulatorConfig::default() };
+/// assert!(config.validate().unwrap_err().to_string().contains("latest"));
+/// ```
 pub struct ReleaseVersions {
     /// Version of `RELEASE_CHANNEL_STABLE` (and of an unset channel).
     pub stable: String,
@@ -308,6 +432,18 @@ impl EmulatorConfig {
     /// # Errors
     ///
     /// Returns an `InvalidInput` error naming the first bad value.
+    ///
+    /// ```
+    /// use cwsandbox_control::emulator::{EmulatorConfig, Fault};
+    ///
+    /// assert!(EmulatorConfig::default().validate().is_ok());
+    ///
+    /// let mut config = EmulatorConfig::default();
+    /// config.faults.insert("GetRunner".into(), Fault { unavailable_ratio: 1.5, ..Fault::default() });
+    /// let error = config.validate().unwrap_err();
+    /// assert_eq!(error.kind(), std::io::ErrorKind::InvalidInput);
+    /// assert!(error.to_string().contains("1.5"), "{error}");
+    /// ```
     pub fn validate(&self) -> io::Result<()> {
         let invalid = |message: String| Err(io::Error::new(io::ErrorKind::InvalidInput, message));
         let mut tokens = HashSet::new();

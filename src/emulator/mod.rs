@@ -7,8 +7,10 @@
 //! `/coreweave.sandbox.v1beta2.RunnerManagementService/<Method>` (JSON or
 //! binary, POST or GET for Get and List, gzip, Connect error bodies).
 //!
-//! ```no_run
-//! # async fn example() -> std::io::Result<()> {
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> std::io::Result<()> {
+//! use std::time::Duration;
 //! use cwsandbox_control::emulator::{Emulator, Timings};
 //!
 //! let emulator = Emulator::builder()
@@ -17,7 +19,9 @@
 //!     .start()
 //!     .await?;
 //! println!("{} with token {}", emulator.base_url(), emulator.admin_token());
-//! emulator.advance(std::time::Duration::from_secs(5));
+//! let start = emulator.now();
+//! emulator.advance(Duration::from_secs(5));
+//! assert_eq!(emulator.now().duration_since(start).unwrap(), Duration::from_secs(5));
 //! emulator.shutdown().await;
 //! # Ok(())
 //! # }

@@ -45,6 +45,22 @@ use crate::v1beta2::{
 
 /// Information about the client connection a request arrived on.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use std::net::SocketAddr;
+/// use bytes::Bytes;
+/// use cwsandbox_control::emulator::{EmulatorConfig, EmulatorService, PeerInfo};
+///
+/// let service = EmulatorService::new(EmulatorConfig::default())?;
+/// let peer = PeerInfo { remote_addr: Some(SocketAddr::from(([127, 0, 0, 1], 40000))) };
+/// let request = http::Request::get("/v1beta2/sandbox/profile-templates").body(Bytes::new())?;
+/// let response = service.handle(request, peer).await;
+/// assert_eq!(response.status(), http::StatusCode::UNAUTHORIZED);
+/// # Ok(())
+/// # }
+/// ```
 pub struct PeerInfo {
     /// Address of the client, when the request came over a socket.
     pub remote_addr: Option<SocketAddr>,
@@ -52,6 +68,26 @@ pub struct PeerInfo {
 
 /// The emulator's request handler and state, shareable across connections.
 #[derive(Debug, Clone)]
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use bytes::Bytes;
+/// use cwsandbox_control::emulator::{EmulatorConfig, EmulatorService, PeerInfo};
+///
+/// let service = EmulatorService::new(EmulatorConfig::default())?;
+/// let request = http::Request::post(
+///     "/coreweave.sandbox.v1beta2.RunnerManagementService/ListProfileTemplates",
+/// )
+/// .header("authorization", "Bearer admin-token")
+/// .header("content-type", "application/json")
+/// .body(Bytes::from_static(b"{}"))?;
+/// let response = service.handle(request, PeerInfo::default()).await;
+/// assert_eq!(response.status(), http::StatusCode::OK);
+/// assert_eq!(response.headers()["content-type"], "application/json");
+/// # Ok(())
+/// # }
+/// ```
 pub struct EmulatorService {
     shared: Arc<Shared>,
 }
@@ -94,6 +130,14 @@ impl EmulatorService {
     ///
     /// Returns an error when the configuration is invalid or the state file
     /// cannot be read.
+    ///
+    /// ```
+    /// use cwsandbox_control::emulator::{EmulatorConfig, EmulatorService};
+    ///
+    /// let config = EmulatorConfig { max_body_bytes: 0, ..EmulatorConfig::default() };
+    /// let error = EmulatorService::new(config).unwrap_err();
+    /// assert_eq!(error.kind(), std::io::ErrorKind::InvalidInput);
+    /// ```
     pub fn new(config: EmulatorConfig) -> io::Result<Self> {
         config.validate()?;
         let clock = if config.manual_clock {
@@ -137,11 +181,37 @@ impl EmulatorService {
     }
 
     /// Returns the configuration the handler runs with.
+    ///
+    /// ```
+    /// use cwsandbox_control::emulator::{EmulatorConfig, EmulatorService};
+    ///
+    /// let service = EmulatorService::new(EmulatorConfig::default())?;
+    /// assert_eq!(service.config(), &EmulatorConfig::default());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn config(&self) -> &EmulatorConfig {
         &self.shared.config
     }
 
     /// Handles one request.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use bytes::Bytes;
+    /// use cwsandbox_control::emulator::{EmulatorConfig, EmulatorService, PeerInfo};
+    ///
+    /// let service = EmulatorService::new(EmulatorConfig::default())?;
+    /// let request = http::Request::get("/v1beta2/sandbox/managed-runners/lab-west")
+    ///     .header("authorization", "Bearer admin-token")
+    ///     .body(Bytes::new())?;
+    /// let response = service.handle(request, PeerInfo::default()).await;
+    /// assert_eq!(response.status(), http::StatusCode::NOT_FOUND);
+    /// let body: serde_json::Value = serde_json::from_slice(response.body())?;
+    /// assert_eq!(body["code"], 5, "a google.rpc.Status with code NOT_FOUND");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn handle(&self, request: Request<Bytes>, peer: PeerInfo) -> Response<Bytes> {
         let started = Instant::now();
         let (parts, body) = request.into_parts();

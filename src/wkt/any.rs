@@ -79,6 +79,21 @@ impl Drop for NestingGuard {
 /// The empty object `{}` parses as the empty Any, which prints as `{}`. An object with other
 /// members and no `@type` is an error.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+///
+/// ```
+/// use cwsandbox_control::rpc::ErrorInfo;
+/// use cwsandbox_control::wkt::Any;
+/// use serde_json::json;
+///
+/// let info = ErrorInfo { reason: "STOCKOUT".into(), ..ErrorInfo::default() };
+/// let any = Any::pack(&info);
+/// let json = serde_json::to_value(&any)?;
+/// assert_eq!(json, json!({"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "STOCKOUT"}));
+///
+/// let back: Any = serde_json::from_value(json)?;
+/// assert_eq!(back.unpack::<ErrorInfo>()?, Some(info));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct Any {
     /// The type URL, `type.googleapis.com/<full message name>`.
     pub type_url: String,
@@ -99,6 +114,16 @@ impl Name for Any {
 
 impl Any {
     /// Creates an Any from a type URL and the binary encoding of a message of that type.
+    ///
+    /// ```
+    /// use cwsandbox_control::wkt::{Any, Duration};
+    /// use prost::Message as _;
+    ///
+    /// let bytes = Duration { seconds: 3, nanos: 0 }.encode_to_vec();
+    /// let any = Any::new("type.googleapis.com/google.protobuf.Duration", bytes);
+    /// assert_eq!(serde_json::to_string(&any)?, r#"{"@type":"type.googleapis.com/google.protobuf.Duration","value":"3s"}"#);
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
     pub fn new(type_url: impl Into<String>, value: impl Into<Vec<u8>>) -> Self {
         Self {
             type_url: type_url.into(),
@@ -112,6 +137,15 @@ impl Any {
     /// The type URL is `M::type_url()`. When that has no host, as with prost's default of
     /// `/<full name>`, the host `type.googleapis.com` is added, because proto3 JSON peers
     /// expect it.
+    ///
+    /// ```
+    /// use cwsandbox_control::wkt::{Any, Timestamp};
+    ///
+    /// let any = Any::pack(&Timestamp::from_unix(0, 0)?);
+    /// assert_eq!(any.type_url, "type.googleapis.com/google.protobuf.Timestamp");
+    /// assert_eq!(any.type_name(), "google.protobuf.Timestamp");
+    /// # Ok::<(), cwsandbox_control::wkt::WktError>(())
+    /// ```
     pub fn pack<M: Message + Name>(message: &M) -> Self {
         let mut type_url = M::type_url();
         if type_url.starts_with('/') {
@@ -122,6 +156,13 @@ impl Any {
 
     /// Returns the full message name: the part of the type URL after the last `/`, such as
     /// `google.rpc.ErrorInfo`.
+    ///
+    /// ```
+    /// use cwsandbox_control::wkt::Any;
+    ///
+    /// let any = Any::new("type.googleapis.com/google.rpc.ErrorInfo", Vec::new());
+    /// assert_eq!(any.type_name(), "google.rpc.ErrorInfo");
+    /// ```
     pub fn type_name(&self) -> &str {
         type_name_of(&self.type_url)
     }
@@ -129,6 +170,21 @@ impl Any {
     /// Returns the JSON members (without `@type`) of a message whose type was not
     /// registered when this Any was parsed from JSON, or `None` when the Any contains the binary
     /// encoding.
+    ///
+    /// ```
+    /// use cwsandbox_control::wkt::Any;
+    /// use serde_json::json;
+    ///
+    /// // Nobody registered acme.v1.QuotaHint, so its members stay JSON.
+    /// let json = json!({"@type": "type.googleapis.com/acme.v1.QuotaHint", "bucket": "cpu"});
+    /// let any: Any = serde_json::from_value(json.clone())?;
+    /// assert_eq!(any.json_fields().unwrap()["bucket"], "cpu");
+    /// assert_eq!(serde_json::to_value(&any)?, json);
+    ///
+    /// let packed = Any::pack(&cwsandbox_control::wkt::Empty {});
+    /// assert_eq!(packed.json_fields(), None);
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
     pub fn json_fields(&self) -> Option<&Map<String, Value>> {
         self.json.as_ref()
     }
@@ -142,6 +198,19 @@ impl Any {
     ///
     /// Fails when the type matches but the binary encoding or the JSON members are not a
     /// valid `M`.
+    ///
+    /// ```
+    /// use cwsandbox_control::rpc::{ErrorInfo, RetryInfo};
+    /// use cwsandbox_control::wkt::Any;
+    ///
+    /// let any = Any::pack(&ErrorInfo { reason: "STOCKOUT".into(), ..ErrorInfo::default() });
+    /// assert_eq!(any.unpack::<ErrorInfo>()?.unwrap().reason, "STOCKOUT");
+    /// assert_eq!(any.unpack::<RetryInfo>()?, None, "another type");
+    ///
+    /// let broken = Any::new(any.type_url.clone(), vec![0xff]);
+    /// assert!(broken.unpack::<ErrorInfo>().is_err());
+    /// # Ok::<(), cwsandbox_control::wkt::WktError>(())
+    /// ```
     pub fn unpack<M>(&self) -> Result<Option<M>, WktError>
     where
         M: Message + Name + Default + DeserializeOwned,

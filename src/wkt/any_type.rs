@@ -17,6 +17,26 @@ use serde_json::Value;
 use super::{Any, Duration, Empty, FieldMask, Timestamp};
 
 /// Decodes the binary encoding of a message and returns its proto3 JSON form.
+///
+/// ```
+/// use cwsandbox_control::wkt::{FromJsonFn, ToJsonFn};
+/// use serde_json::{Value, json};
+///
+/// /// Converts a message whose encoding is its UTF-8 text.
+/// fn text_to_json(bytes: &[u8]) -> Result<Value, String> {
+///     String::from_utf8(bytes.to_vec()).map(Value::String).map_err(|error| error.to_string())
+/// }
+///
+/// fn text_from_json(json: Value) -> Result<Vec<u8>, String> {
+///     json.as_str().map(|text| text.as_bytes().to_vec()).ok_or(format!("{json} is not a string"))
+/// }
+///
+/// let (to_json, from_json): (ToJsonFn, FromJsonFn) = (text_to_json, text_from_json);
+/// assert_eq!(to_json(b"hi")?, json!("hi"));
+/// assert_eq!(from_json(json!("hi"))?, b"hi");
+/// assert!(from_json(json!(7)).is_err());
+/// # Ok::<(), String>(())
+/// ```
 pub type ToJsonFn = fn(&[u8]) -> Result<Value, String>;
 
 /// Reads the proto3 JSON form of a message and returns its binary encoding.
@@ -37,6 +57,22 @@ pub(crate) enum Embedding {
 ///
 /// Create one with [`AnyType::of`] and install it with [`register_any_types`].
 #[derive(Clone, Debug)]
+///
+/// ```
+/// use cwsandbox_control::v1beta2::GetRunnerRequest;
+/// use cwsandbox_control::wkt::AnyType;
+/// use prost::Message as _;
+/// use serde_json::json;
+///
+/// let any_type = AnyType::of::<GetRunnerRequest>();
+/// assert_eq!(any_type.full_name(), "coreweave.sandbox.v1beta2.GetRunnerRequest");
+///
+/// let bytes = GetRunnerRequest { id: "lab-west".into() }.encode_to_vec();
+/// assert_eq!(any_type.to_json(&bytes)?, json!({"id": "lab-west"}));
+/// assert_eq!(any_type.from_json(json!({"id": "lab-west"}))?, bytes);
+/// assert!(any_type.from_json(json!({"id": 7})).is_err());
+/// # Ok::<(), String>(())
+/// ```
 pub struct AnyType {
     full_name: Cow<'static, str>,
     to_json: ToJsonFn,
@@ -190,14 +226,26 @@ static REGISTERED: RwLock<Vec<AnyType>> = RwLock::new(Vec::new());
 /// registered keeps the JSON members it was read with.
 ///
 /// ```
-/// use cwsandbox_control::wkt::{AnyType, register_any_types};
-/// # #[derive(Clone, PartialEq, prost::Message, serde::Serialize, serde::Deserialize)]
-/// # struct ErrorInfo { #[prost(string, tag = "1")] reason: String }
-/// # impl prost::Name for ErrorInfo {
-/// #     const NAME: &'static str = "ErrorInfo";
-/// #     const PACKAGE: &'static str = "google.rpc";
+/// use cwsandbox_control::v1beta2::RunnerIdentity;
+/// use cwsandbox_control::wkt::{Any, AnyType, register_any_types};
+/// use serde_json::json;
+///
+/// let identity = RunnerIdentity { runner_id: "lab-west".into(), ..RunnerIdentity::default() };
+/// let any = Any::pack(&identity);
+///
+/// // Until its type is registered, an Any cannot print the message's fields.
+/// # if cwsandbox_control::wkt::find_any_type("coreweave.sandbox.v1beta2.RunnerIdentity").is_none() {
+/// assert!(serde_json::to_value(&any).is_err());
 /// # }
-/// register_any_types([AnyType::of::<ErrorInfo>()]);
+/// register_any_types([AnyType::of::<RunnerIdentity>()]);
+/// assert_eq!(
+///     serde_json::to_value(&any)?,
+///     json!({
+///         "@type": "type.googleapis.com/coreweave.sandbox.v1beta2.RunnerIdentity",
+///         "runnerId": "lab-west",
+///     })
+/// );
+/// # Ok::<(), serde_json::Error>(())
 /// ```
 pub fn register_any_types(types: impl IntoIterator<Item = AnyType>) {
     // Collect before locking, in case the iterator itself looks up a type.
@@ -219,6 +267,14 @@ pub fn register_any_types(types: impl IntoIterator<Item = AnyType>) {
 
 /// Returns the registry entry for a full message name such as `google.rpc.ErrorInfo`,
 /// built-in or registered.
+///
+/// ```
+/// use cwsandbox_control::wkt::find_any_type;
+///
+/// let error_info = find_any_type("google.rpc.ErrorInfo").unwrap();
+/// assert_eq!(error_info.full_name(), "google.rpc.ErrorInfo");
+/// assert!(find_any_type("acme.v1.NeverRegistered").is_none());
+/// ```
 pub fn find_any_type(full_name: &str) -> Option<AnyType> {
     if let Some(any_type) = built_in(full_name) {
         return Some(any_type.clone());

@@ -27,6 +27,23 @@ const EXPECTED_FORM: &str =
 /// an optional `-`, at least one digit (leading zeros allowed), an optional `.` with 1 to 9
 /// digits, and the `s`. It rejects `+`, spaces, exponents and any other unit.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, ::prost::Message)]
+///
+/// ```
+/// use cwsandbox_control::wkt::Duration;
+///
+/// let duration: Duration = "1.5s".parse()?;
+/// assert_eq!(duration, Duration { seconds: 1, nanos: 500_000_000 });
+/// assert_eq!(duration.to_string(), "1.500s");
+/// assert_eq!(serde_json::to_string(&duration).unwrap(), r#""1.500s""#);
+///
+/// let std: std::time::Duration = duration.try_into()?;
+/// assert_eq!(std, std::time::Duration::from_millis(1500));
+/// assert_eq!(Duration::try_from(std::time::Duration::from_secs(3))?.to_string(), "3s");
+///
+/// assert!("1.5".parse::<Duration>().is_err(), "the s suffix is required");
+/// assert!(std::time::Duration::try_from("-1s".parse::<Duration>()?).is_err());
+/// # Ok::<(), cwsandbox_control::wkt::WktError>(())
+/// ```
 pub struct Duration {
     /// Whole seconds of the span.
     #[prost(int64, tag = "1")]
@@ -47,6 +64,14 @@ impl prost::Name for Duration {
 
 impl Duration {
     /// Returns whether the Duration is in range and its two fields agree in sign.
+    ///
+    /// ```
+    /// use cwsandbox_control::wkt::Duration;
+    ///
+    /// assert!(Duration { seconds: -1, nanos: -500_000_000 }.is_valid());
+    /// assert!(!Duration { seconds: 1, nanos: -1 }.is_valid(), "signs disagree");
+    /// assert!(!Duration { seconds: 0, nanos: 1_000_000_000 }.is_valid());
+    /// ```
     pub fn is_valid(&self) -> bool {
         let nanos_in_range = self.nanos.unsigned_abs() < NANOS_PER_SECOND;
         let seconds_in_range = (-MAX_SECONDS..=MAX_SECONDS).contains(&self.seconds);
@@ -85,6 +110,15 @@ impl Duration {
     /// # Errors
     ///
     /// Fails when the Duration is not valid (see [`Duration::is_valid`]).
+    ///
+    /// ```
+    /// use cwsandbox_control::wkt::Duration;
+    ///
+    /// assert_eq!(Duration { seconds: -1, nanos: -250_000_000 }.to_json_string()?, "-1.250s");
+    /// let error = Duration { seconds: 1, nanos: -1 }.to_json_string().unwrap_err();
+    /// assert!(error.message().contains("same sign"), "{error}");
+    /// # Ok::<(), cwsandbox_control::wkt::WktError>(())
+    /// ```
     pub fn to_json_string(&self) -> Result<String, WktError> {
         self.check()?;
         let mut out = String::with_capacity(24);

@@ -12,6 +12,15 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// a server that adds fields to a response does not break a client. JSON `null` for a field
 /// of this type is handled by the message that contains the field.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
+///
+/// ```
+/// use cwsandbox_control::wkt::Empty;
+///
+/// assert_eq!(serde_json::to_string(&Empty {})?, "{}");
+/// let parsed: Empty = serde_json::from_str(r#"{"addedLater": 1}"#)?;
+/// assert_eq!(parsed, Empty {});
+/// # Ok::<(), serde_json::Error>(())
+/// ```
 pub struct Empty {}
 
 impl prost::Name for Empty {

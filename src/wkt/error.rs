@@ -11,6 +11,13 @@ const MAX_QUOTED_CHARS: usize = 80;
 ///
 /// The message names the rejected value and the expected form.
 #[derive(Debug)]
+///
+/// ```
+/// use cwsandbox_control::wkt::Timestamp;
+///
+/// let error = "2024-02-30T00:00:00Z".parse::<Timestamp>().unwrap_err();
+/// assert!(error.to_string().contains("2024-02-30"), "{error}");
+/// ```
 pub struct WktError {
     message: String,
     source: Option<Box<dyn StdError + Send + Sync>>,
@@ -35,6 +42,13 @@ impl WktError {
     }
 
     /// Returns the message, without the text of the underlying error if there is one.
+    ///
+    /// ```
+    /// use cwsandbox_control::wkt::FieldMask;
+    ///
+    /// let error = FieldMask::new(["Bad Path"]).validate().unwrap_err();
+    /// assert!(error.message().contains("Bad Path"), "{error}");
+    /// ```
     pub fn message(&self) -> &str {
         &self.message
     }

@@ -29,6 +29,19 @@ use super::error::{WktError, quoted};
 /// is ambiguous and is rejected, as are empty segments, any character outside
 /// `A-Za-z0-9_.`, and spaces around the commas.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+///
+/// ```
+/// use cwsandbox_control::wkt::FieldMask;
+///
+/// let mask: FieldMask = "managedSpec.releaseChannel,profileBindings".parse()?;
+/// assert_eq!(mask.paths, ["managed_spec.release_channel", "profile_bindings"]);
+/// assert_eq!(
+///     serde_json::to_string(&mask).unwrap(),
+///     r#""managedSpec.releaseChannel,profileBindings""#
+/// );
+/// assert!("managed_Spec".parse::<FieldMask>().is_err(), "mixes _ and uppercase");
+/// # Ok::<(), cwsandbox_control::wkt::WktError>(())
+/// ```
 pub struct FieldMask {
     /// The paths, in proto field names: `managed_spec.release_channel`.
     #[prost(string, repeated, tag = "1")]
@@ -49,6 +62,13 @@ impl FieldMask {
     ///
     /// The paths are stored as given. [`FieldMask::validate`] checks them, and so does
     /// serialization.
+    ///
+    /// ```
+    /// use cwsandbox_control::wkt::FieldMask;
+    ///
+    /// let mask = FieldMask::new(["display_name", "labels"]);
+    /// assert_eq!(mask.paths, ["display_name", "labels"]);
+    /// ```
     pub fn new<I>(paths: I) -> Self
     where
         I: IntoIterator,
@@ -60,6 +80,14 @@ impl FieldMask {
     }
 
     /// Returns whether the mask has no paths.
+    ///
+    /// ```
+    /// use cwsandbox_control::wkt::FieldMask;
+    ///
+    /// assert!(FieldMask::default().is_empty());
+    /// assert!("".parse::<FieldMask>().unwrap().is_empty());
+    /// assert!(!FieldMask::new(["labels"]).is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.paths.is_empty()
     }
@@ -67,6 +95,15 @@ impl FieldMask {
     /// Returns whether the snake_case `path` is in the mask: listed itself, or below a listed
     /// path. A mask of `managed_spec` contains `managed_spec.release_channel`, but a mask of
     /// `managed_spec.release_channel` does not contain `managed_spec`.
+    ///
+    /// ```
+    /// use cwsandbox_control::wkt::FieldMask;
+    ///
+    /// let mask = FieldMask::new(["managed_spec"]);
+    /// assert!(mask.contains("managed_spec.release_channel"));
+    /// assert!(!mask.contains("managed"));
+    /// assert!(!FieldMask::new(["managed_spec.release_channel"]).contains("managed_spec"));
+    /// ```
     pub fn contains(&self, path: &str) -> bool {
         self.paths
             .iter()
@@ -75,6 +112,13 @@ impl FieldMask {
 
     /// Returns the mask with its paths sorted, without duplicates, and without paths that a
     /// listed parent path already covers: `b,a.x,a,b` becomes `a,b`.
+    ///
+    /// ```
+    /// use cwsandbox_control::wkt::FieldMask;
+    ///
+    /// let mask = FieldMask::new(["b", "a.x", "a", "b"]);
+    /// assert_eq!(mask.normalized().paths, ["a", "b"]);
+    /// ```
     pub fn normalized(&self) -> Self {
         let mut paths = self.paths.clone();
         paths.sort();
@@ -95,6 +139,14 @@ impl FieldMask {
     /// # Errors
     ///
     /// Fails on the first path that breaks the rules in the type documentation, and names it.
+    ///
+    /// ```
+    /// use cwsandbox_control::wkt::FieldMask;
+    ///
+    /// assert!(FieldMask::new(["managed_spec.release_channel"]).validate().is_ok());
+    /// assert!(FieldMask::new(["managed__spec"]).validate().is_err());
+    /// assert!(FieldMask::new(["labels."]).validate().is_err());
+    /// ```
     pub fn validate(&self) -> Result<(), WktError> {
         for path in &self.paths {
             snake_to_camel(path)?;
@@ -107,6 +159,14 @@ impl FieldMask {
     /// # Errors
     ///
     /// Fails on the first path that cannot be printed, and names it.
+    ///
+    /// ```
+    /// use cwsandbox_control::wkt::FieldMask;
+    ///
+    /// let mask = FieldMask::new(["managed_spec.release_channel", "display_name"]);
+    /// assert_eq!(mask.to_json_string()?, "managedSpec.releaseChannel,displayName");
+    /// # Ok::<(), cwsandbox_control::wkt::WktError>(())
+    /// ```
     pub fn to_json_string(&self) -> Result<String, WktError> {
         let mut out = String::new();
         for (index, path) in self.paths.iter().enumerate() {

@@ -33,6 +33,22 @@ const EXPECTED_FORM: &str = "expected RFC 3339 such as \"2024-05-01T12:30:00Z\" 
 /// It rejects dates that do not exist, hour 24, the leap second `:60` and years outside
 /// 0001-9999, before or after the offset is applied.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, ::prost::Message)]
+///
+/// ```
+/// use std::time::{Duration, SystemTime, UNIX_EPOCH};
+/// use cwsandbox_control::wkt::Timestamp;
+///
+/// let time: Timestamp = "2024-05-01T14:30:00.250+02:00".parse()?;
+/// assert_eq!(time.to_string(), "2024-05-01T12:30:00.250Z");
+/// assert_eq!(serde_json::to_string(&time).unwrap(), r#""2024-05-01T12:30:00.250Z""#);
+///
+/// let system: SystemTime = time.try_into()?;
+/// assert_eq!(system, UNIX_EPOCH + Duration::from_millis(1_714_566_600_250));
+/// assert_eq!(Timestamp::try_from(system)?, time);
+///
+/// assert!("2024-05-01T24:00:00Z".parse::<Timestamp>().is_err(), "hour 24");
+/// # Ok::<(), cwsandbox_control::wkt::WktError>(())
+/// ```
 pub struct Timestamp {
     /// Seconds since 1970-01-01T00:00:00Z.
     #[prost(int64, tag = "1")]
@@ -56,6 +72,14 @@ impl Timestamp {
     ///
     /// A clock set past the year 292,277,026,596 saturates at `i64::MAX` seconds instead of
     /// wrapping. Such a Timestamp is invalid, like any beyond the year 9999.
+    ///
+    /// ```
+    /// use cwsandbox_control::wkt::Timestamp;
+    ///
+    /// let now = Timestamp::now();
+    /// assert!(now.is_valid());
+    /// assert!(now > "2024-01-01T00:00:00Z".parse().unwrap());
+    /// ```
     pub fn now() -> Self {
         Self::from_system_time_unchecked(SystemTime::now())
     }
@@ -66,6 +90,15 @@ impl Timestamp {
     ///
     /// Fails when `nanos` is 1,000,000,000 or more, or when the time falls outside
     /// 0001-01-01T00:00:00Z..=9999-12-31T23:59:59.999999999Z.
+    ///
+    /// ```
+    /// use cwsandbox_control::wkt::Timestamp;
+    ///
+    /// assert_eq!(Timestamp::from_unix(0, 5_000_000)?.to_string(), "1970-01-01T00:00:00.005Z");
+    /// assert!(Timestamp::from_unix(0, 1_000_000_000).is_err());
+    /// assert!(Timestamp::from_unix(253_402_300_800, 0).is_err(), "the year 10000");
+    /// # Ok::<(), cwsandbox_control::wkt::WktError>(())
+    /// ```
     pub fn from_unix(seconds: i64, nanos: u32) -> Result<Self, WktError> {
         // Values of 2^31 and above fail the range check as -1 after this conversion.
         let timestamp = Self {
@@ -77,6 +110,13 @@ impl Timestamp {
     }
 
     /// Returns whether the Timestamp is in the range that its JSON form can print.
+    ///
+    /// ```
+    /// use cwsandbox_control::wkt::Timestamp;
+    ///
+    /// assert!(Timestamp { seconds: -62_135_596_800, nanos: 0 }.is_valid(), "0001-01-01");
+    /// assert!(!Timestamp { seconds: 0, nanos: -1 }.is_valid());
+    /// ```
     pub fn is_valid(&self) -> bool {
         (MIN_SECONDS..=MAX_SECONDS).contains(&self.seconds)
             && u32::try_from(self.nanos).is_ok_and(|nanos| nanos < NANOS_PER_SECOND)
@@ -138,6 +178,15 @@ impl Timestamp {
     /// # Errors
     ///
     /// Fails when the Timestamp is not valid (see [`Timestamp::is_valid`]).
+    ///
+    /// ```
+    /// use cwsandbox_control::wkt::Timestamp;
+    ///
+    /// let time = Timestamp { seconds: 1_714_566_600, nanos: 0 };
+    /// assert_eq!(time.to_rfc3339()?, "2024-05-01T12:30:00Z");
+    /// assert!(Timestamp { seconds: i64::MAX, nanos: 0 }.to_rfc3339().is_err());
+    /// # Ok::<(), cwsandbox_control::wkt::WktError>(())
+    /// ```
     pub fn to_rfc3339(&self) -> Result<String, WktError> {
         self.check()?;
         let mut out = String::with_capacity(30);
