@@ -506,8 +506,9 @@ impl EmulatorBuilder {
         let server = server::spawn(service.clone(), listener);
         tracing::info!(%addr, "emulator listening on http://{addr} (REST and Connect, HTTP/1.1 and h2c)");
         for token in &service.config().tokens {
+            // The token itself stays out of logs, which are often collected
+            // and kept. `cwsctl emulator serve` prints it once on stdout.
             tracing::info!(
-                token = %token.token,
                 organization = %token.organization,
                 role = ?token.role,
                 "emulator accepts bearer token"
