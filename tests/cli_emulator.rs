@@ -5,7 +5,12 @@
 
 mod cli_support;
 
-use cli_support::{ADMIN_TOKEN, Server, USER_TOKEN, cwsctl, json, texts};
+use std::process::Stdio;
+use std::time::Duration;
+
+use cli_support::{
+    ADMIN_TOKEN, Server, USER_TOKEN, closed_pipe, cwsctl, cwsctl_process, free_port, json, texts,
+};
 
 #[test]
 fn banner_prints_address_and_tokens() {
@@ -105,4 +110,57 @@ fn bad_flags_are_usage_errors() {
         assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
         assert!(stderr.starts_with("error: "), "{stderr}");
     }
+}
+
+#[test]
+fn state_in_missing_directory_fails_at_start() {
+    let directory = tempfile::tempdir().unwrap();
+    let state = directory.path().join("missing").join("state.json");
+    let output = cwsctl()
+        .args(["emulator", "serve", "--listen", "127.0.0.1:0", "--state"])
+        .arg(&state)
+        // Without the check at start, serve would run until this limit.
+        .timeout(Duration::from_secs(30))
+        .output()
+        .unwrap();
+    let (_, stderr) = texts(&output);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("does not exist"), "{stderr}");
+    assert!(stderr.contains("mkdir -p"), "{stderr}");
+}
+
+#[test]
+fn serve_keeps_running_with_closed_stdout() {
+    let address = format!("127.0.0.1:{}", free_port());
+    let mut child = cwsctl_process()
+        .args(["emulator", "serve", "--listen", &address])
+        .args(["--admin-token", ADMIN_TOKEN])
+        .stdout(closed_pipe())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+
+    // Poll until the emulator responds. Each try fails fast on a closed port.
+    let endpoint = format!("http://{address}");
+    let mut answered = false;
+    for _ in 0..100 {
+        let output = cwsctl()
+            .args(["--endpoint", &endpoint, "--token", ADMIN_TOKEN])
+            .args(["profile", "list", "-o", "json"])
+            .output()
+            .unwrap();
+        if output.status.success() {
+            answered = true;
+            break;
+        }
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let exited = child.try_wait().unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(exited, None, "the emulator exited");
+    assert!(answered, "the emulator never answered");
 }

@@ -427,3 +427,112 @@ fn example_folders_apply_cleanly() {
     let (_, stderr) = texts(&output);
     assert!(output.status.success(), "{stderr}");
 }
+
+#[test]
+fn byte_order_mark_is_skipped() {
+    let directory = tempfile::tempdir().unwrap();
+    let cases = [
+        ("bom.json", r#"{"displayName": "with-bom", "spec": {}}"#),
+        ("bom.yaml", "displayName: with-bom\nspec: {}\n"),
+        // Without an extension, the first character after the mark selects JSON.
+        ("bom-json", r#"{"displayName": "with-bom", "spec": {}}"#),
+    ];
+    for (name, body) in cases {
+        let path = directory.path().join(name);
+        std::fs::write(&path, format!("\u{feff}{body}")).unwrap();
+        let output = cwsctl()
+            .args(["profile", "create", "--dry-run", "-o", "json", "-f"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        let (_, stderr) = texts(&output);
+        assert!(output.status.success(), "{name}: {stderr}");
+        assert_eq!(
+            json(&output)["profileTemplate"]["displayName"],
+            "with-bom",
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn duplicate_keys_are_rejected() {
+    let directory = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            "dup.json",
+            "{\"displayName\": \"a\",\n \"spec\": {},\n \"displayName\": \"b\"}",
+        ),
+        (
+            "dup.yaml",
+            "displayName: a\nspec:\n  runtimeClass: x\n  runtimeClass: y\n",
+        ),
+    ];
+    for (name, body) in cases {
+        let path = directory.path().join(name);
+        std::fs::write(&path, body).unwrap();
+        let path = path.to_string_lossy().into_owned();
+        let (code, stderr) = failure(&["profile", "create", "--dry-run", "-f", &path], None);
+        assert_eq!(code, 2, "{name}: {stderr}");
+        assert!(stderr.contains(&path), "{name}: {stderr}");
+        assert!(stderr.contains("duplicate key"), "{name}: {stderr}");
+        assert!(stderr.contains(" line "), "{name}: {stderr}");
+    }
+    let (_, stderr) = failure(
+        &["profile", "create", "--dry-run", "-f", "-"],
+        Some("displayName: a\nspec: {}\ndisplayName: b\n"),
+    );
+    assert!(
+        stderr.contains(r#"duplicate key "displayName""#),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn mask_flag_and_file_mask_must_agree() {
+    let fixture = fixture("update-runner-channel-and-zone.json");
+    let (code, stderr) = failure(
+        &[
+            "runner",
+            "update",
+            "RUNNER_ID",
+            "-f",
+            &fixture,
+            "--mask",
+            "displayName",
+            "--dry-run",
+        ],
+        None,
+    );
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains(r#"--mask "displayName" differs from the updateMask"#),
+        "{stderr}"
+    );
+    assert!(stderr.contains("drop --mask"), "{stderr}");
+
+    let file_mask = fixture_json("update-runner-channel-and-zone.json")["updateMask"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let output = cwsctl()
+        .args(["runner", "update", "RUNNER_ID", "-f", &fixture])
+        .args(["--mask", &file_mask, "--dry-run", "-o", "json"])
+        .output()
+        .unwrap();
+    let (_, stderr) = texts(&output);
+    assert!(output.status.success(), "{stderr}");
+}
+
+#[test]
+fn profile_update_help_shows_template_paths() {
+    let output = cwsctl()
+        .args(["profile", "update", "--help"])
+        .output()
+        .unwrap();
+    let (stdout, _) = texts(&output);
+    assert!(output.status.success());
+    assert!(stdout.contains("spec,labels"), "{stdout}");
+    assert!(!stdout.contains("managedSpec"), "{stdout}");
+    assert!(!stdout.contains("profileBindings"), "{stdout}");
+}

@@ -60,6 +60,27 @@ async fn closed_port_is_unavailable_and_unsent() {
 }
 
 #[tokio::test]
+async fn overlong_url_is_invalid_argument() {
+    let addr = closed_port().await;
+    // Over REST the id is a path segment; Connect sends it in the body, so
+    // only REST builds a URL this long.
+    let channel = channel(&format!("http://{addr}"), Protocol::Rest);
+    let request = Request::new(GetProfileTemplateRequest {
+        id: "a".repeat(100_000),
+    });
+    let status = channel
+        .unary::<_, ProfileTemplate>(&GET_PROFILE_TEMPLATE, request)
+        .await
+        .expect_err("the call must fail");
+    assert_eq!(status.code(), Code::InvalidArgument, "{status}");
+    assert!(status.is_unsent(), "{status}");
+    assert!(!status.is_from_server());
+    assert!(status.message().contains("GetProfileTemplate"), "{status}");
+    assert!(status.message().contains("too long"), "{status}");
+    assert!(!status.message().contains("/coreweave."), "{status}");
+}
+
+#[tokio::test]
 async fn reset_connection_is_unavailable_and_maybe_sent() {
     let server = spawn(|mut stream, _| async move {
         let _ = read_request(&mut stream).await;

@@ -14,7 +14,7 @@ use super::args::ApplyArgs;
 use super::context::Context;
 use super::error::{CliError, CliResult};
 use super::input::{self, Document, Resource};
-use super::output::{Format, render_structured, to_json};
+use super::output::{Format, render_structured, to_json, write_stdout};
 use super::resolve::{needs_name_lookup, replace_names};
 use crate::Client;
 use crate::connect::Code;
@@ -127,7 +127,7 @@ async fn apply_templates(
         let name = desired.display_name.clone();
         match plan_profile_template(by_name.get(&name), &desired) {
             Plan::Unchanged => {
-                context.note(&format!("profile template {name} unchanged"));
+                context.note(&format!("profile template {name} unchanged"))?;
                 if let Some(current) = by_name.get(&name) {
                     outcome.resources.push(to_json(current)?);
                 }
@@ -138,7 +138,7 @@ async fn apply_templates(
                 };
                 outcome.steps.push(step("CreateProfileTemplate", &request)?);
                 if dry_run {
-                    context.note(&format!("profile template {name} would be created"));
+                    context.note(&format!("profile template {name} would be created"))?;
                     continue;
                 }
                 let created = client
@@ -150,7 +150,7 @@ async fn apply_templates(
                 context.note(&format!(
                     "profile template {name} created (id {})",
                     created.id
-                ));
+                ))?;
                 outcome.resources.push(to_json(&created)?);
                 by_name.insert(name, created);
             }
@@ -169,7 +169,7 @@ async fn apply_templates(
                 } else {
                     "updated"
                 };
-                note_diff(context, &format!("profile template {name} {verb}"), &diff);
+                note_diff(context, &format!("profile template {name} {verb}"), &diff)?;
                 if dry_run {
                     continue;
                 }
@@ -233,7 +233,7 @@ async fn apply_runners(
             .map_err(|error| CliError::failed(format!("{origin}: runner {runner_id}: {error}")))?
         {
             Plan::Unchanged => {
-                context.note(&format!("runner {runner_id} unchanged"));
+                context.note(&format!("runner {runner_id} unchanged"))?;
                 if let Some(current) = &current {
                     outcome.resources.push(to_json(current)?);
                 }
@@ -245,7 +245,7 @@ async fn apply_runners(
                 };
                 outcome.steps.push(step("CreateManagedRunner", &request)?);
                 if dry_run {
-                    context.note(&format!("runner {runner_id} would be created"));
+                    context.note(&format!("runner {runner_id} would be created"))?;
                     continue;
                 }
                 let created = client
@@ -254,7 +254,7 @@ async fn apply_runners(
                     .map_err(|status| {
                         CliError::api(format!("creating runner {runner_id:?}"), status)
                     })?;
-                context.note(&format!("runner {runner_id} created (id {})", created.id));
+                context.note(&format!("runner {runner_id} created (id {})", created.id))?;
                 outcome.resources.push(to_json(&created)?);
             }
             Plan::Update { mask, diff } => {
@@ -272,7 +272,7 @@ async fn apply_runners(
                 } else {
                     "updated"
                 };
-                note_diff(context, &format!("runner {runner_id} {verb}"), &diff);
+                note_diff(context, &format!("runner {runner_id} {verb}"), &diff)?;
                 if dry_run {
                     continue;
                 }
@@ -305,11 +305,12 @@ fn strip_prefix(error: &CliError) -> String {
     text.strip_prefix("error: ").unwrap_or(&text).to_string()
 }
 
-fn note_diff(context: &Context, heading: &str, diff: &Diff) {
-    context.note(heading);
+fn note_diff(context: &Context, heading: &str, diff: &Diff) -> CliResult {
+    context.note(heading)?;
     for change in diff.changes() {
-        context.note(&format!("  {change}"));
+        context.note(&format!("  {change}"))?;
     }
+    Ok(())
 }
 
 fn step<T: serde::Serialize>(method: &'static str, request: &T) -> CliResult<Step> {
@@ -326,7 +327,7 @@ fn print_steps(context: &Context, steps: &[Step]) -> CliResult {
         Format::Table => {
             for step in steps {
                 let body = render_structured(Format::Json, &step.request)?;
-                println!("dry run: {} would send\n{body}", step.method);
+                write_stdout(&format!("dry run: {} would send\n{body}\n", step.method))?;
             }
             Ok(())
         }
@@ -340,8 +341,7 @@ fn print_steps(context: &Context, steps: &[Step]) -> CliResult {
                 text.push_str("---\n");
                 text.push_str(&render_structured(Format::Yaml, &step.request)?);
             }
-            print!("{text}");
-            Ok(())
+            write_stdout(&text)
         }
     }
 }

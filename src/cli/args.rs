@@ -12,7 +12,8 @@ const AFTER_HELP: &str = "\
 Files given to -f are JSON or YAML (`-` reads stdin). A file contains the request body \
 ({\"profileTemplate\": {...}} or {\"runnerId\": ..., \"runner\": {...}}), the bare resource, \
 or the structured form where spec.namespace, spec.network and spec.pod are objects. \
-Keys may be camelCase or snake_case; unknown fields are errors.
+Keys may be camelCase or snake_case, and each may appear once per object; unknown fields and \
+duplicate keys are errors. A UTF-8 byte order mark is skipped.
 
 Exit status: 0 on success, 1 when a call fails or the server's state blocks the command, \
 2 when the command line or an input file is wrong (nothing was sent).";
@@ -128,15 +129,16 @@ pub(crate) enum ProfileCommand {
     List(ListArgs),
     /// Update a profile template from a file.
     ///
-    /// Without --mask, the mask is computed from the file and the server's
-    /// current template, so only the fields that differ are sent.
+    /// Without --mask or an updateMask in the file, the mask is computed
+    /// from the file and the server's current template, so only the fields
+    /// that differ are sent.
     Update {
         /// Template id, or display name.
         id_or_name: String,
         #[command(flatten)]
         file: FileArg,
         #[command(flatten)]
-        mask: MaskArg,
+        mask: ProfileMaskArg,
         #[command(flatten)]
         dry_run: DryRunArg,
     },
@@ -167,15 +169,16 @@ pub(crate) enum RunnerCommand {
     List(ListArgs),
     /// Update a runner from a file.
     ///
-    /// Without --mask, the mask is computed from the file and the server's
-    /// current runner, so only the fields that differ are sent.
+    /// Without --mask or an updateMask in the file, the mask is computed
+    /// from the file and the server's current runner, so only the fields
+    /// that differ are sent.
     Update {
         /// Runner UUID or runner id.
         id: String,
         #[command(flatten)]
         file: FileArg,
         #[command(flatten)]
-        mask: MaskArg,
+        mask: RunnerMaskArg,
         #[command(flatten)]
         dry_run: DryRunArg,
     },
@@ -248,6 +251,7 @@ pub(crate) struct ServeArgs {
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
     pub(crate) listen: String,
     /// File that keeps the state across restarts (default: memory only).
+    /// Its directory must exist; the file is created at the first change.
     #[arg(long, value_name = "PATH")]
     pub(crate) state: Option<String>,
     /// Emulator configuration file (JSON or YAML).
@@ -292,9 +296,22 @@ pub(crate) struct FilesArg {
 }
 
 #[derive(Debug, Args)]
-pub(crate) struct MaskArg {
+pub(crate) struct ProfileMaskArg {
+    /// Comma-separated field paths to update, camelCase or snake_case, out
+    /// of description, spec and labels (`spec,labels`). An updateMask in the
+    /// file must name the same paths.
+    #[arg(long, value_name = "PATHS")]
+    pub(crate) mask: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RunnerMaskArg {
     /// Comma-separated field paths to update, camelCase or snake_case
-    /// (`managedSpec.releaseChannel,profileBindings`).
+    /// (`managedSpec.releaseChannel,profileBindings`), out of displayName,
+    /// identity.zone, identity.runnerGroupId, managedSpec,
+    /// managedSpec.releaseChannel, managedSpec.maintenancePolicy,
+    /// managedSpec.overrides and profileBindings. An updateMask in the file
+    /// must name the same paths.
     #[arg(long, value_name = "PATHS")]
     pub(crate) mask: Option<String>,
 }
@@ -352,6 +369,65 @@ mod tests {
     #[test]
     fn command_line_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    /// Returns the long help of `cwsctl SUBCOMMAND update`.
+    fn update_help(subcommand: &str) -> String {
+        let mut command = Cli::command();
+        let update = command
+            .find_subcommand_mut(subcommand)
+            .and_then(|group| group.find_subcommand_mut("update"))
+            .map(|update| update.render_long_help().to_string());
+        update.unwrap_or_default()
+    }
+
+    /// Converts a snake_case mask path to the camelCase that the help shows.
+    fn camel_path(path: &str) -> String {
+        let parts: Vec<String> = path
+            .split('.')
+            .map(|segment| {
+                let mut output = String::new();
+                let mut upper = false;
+                for character in segment.chars() {
+                    if character == '_' {
+                        upper = true;
+                    } else if upper {
+                        output.push(character.to_ascii_uppercase());
+                        upper = false;
+                    } else {
+                        output.push(character);
+                    }
+                }
+                output
+            })
+            .collect();
+        parts.join(".")
+    }
+
+    #[test]
+    fn mask_help_names_each_allowed_path() {
+        let cases = [
+            ("profile", crate::ops::PROFILE_TEMPLATE_MASK_PATHS),
+            ("runner", crate::ops::RUNNER_MASK_PATHS),
+        ];
+        for (subcommand, paths) in cases {
+            let help = update_help(subcommand);
+            for path in paths {
+                let camel = camel_path(path);
+                assert!(
+                    help.contains(&camel),
+                    "{subcommand}: {camel} missing in\n{help}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn profile_mask_help_has_no_runner_paths() {
+        let help = update_help("profile");
+        assert!(help.contains("--mask"), "{help}");
+        assert!(!help.contains("managedSpec"), "{help}");
+        assert!(!help.contains("profileBindings"), "{help}");
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! The state every command shares: the options, the client and the output.
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::time::Duration;
 
 use super::args::{GlobalArgs, TOKEN_ENV, WireProtocol};
@@ -85,12 +85,14 @@ impl Context {
     }
 
     /// Prints a note for a person: on stdout with table output, on stderr
-    /// otherwise, so that stdout stays one JSON or YAML document.
-    pub(crate) fn note(&self, text: &str) {
+    /// otherwise, so that stdout stays one JSON or YAML document. Fails only
+    /// when stdout fails.
+    pub(crate) fn note(&self, text: &str) -> CliResult {
         if self.format() == Format::Table {
-            println!("{text}");
+            output::write_stdout(&format!("{text}\n"))
         } else {
-            eprintln!("{text}");
+            output::write_stderr(text);
+            Ok(())
         }
     }
 
@@ -104,11 +106,7 @@ impl Context {
             Format::Table => table(),
             format => output::render_structured(format, message)?,
         };
-        let mut stdout = std::io::stdout().lock();
-        stdout
-            .write_all(text.as_bytes())
-            .and_then(|()| stdout.flush())
-            .map_err(|error| CliError::failed(format!("cannot write to stdout: {error}")))
+        output::write_stdout(&text)
     }
 
     /// Returns true when stderr is a terminal, for progress bars.

@@ -15,7 +15,7 @@ use super::args::{
 use super::context::Context;
 use super::emulator::start_with;
 use super::error::{CliError, CliResult, render_status};
-use super::output::{Format, templates_table};
+use super::output::{Format, templates_table, write_stdout};
 use super::{profile, runner};
 use crate::Client;
 use crate::emulator::{EmulatorConfig, EmulatorHandle, ReleaseVersions};
@@ -69,11 +69,10 @@ pub(crate) async fn run() -> CliResult {
     handle.shutdown().await;
     drop(directory);
     result?;
-    println!(
-        "\nDemo finished in {:.1} s; the emulator has stopped.",
+    write_stdout(&format!(
+        "\nDemo finished in {:.1} s; the emulator has stopped.\n",
         started.elapsed().as_secs_f64()
-    );
-    Ok(())
+    ))
 }
 
 /// A temporary copy of the example files, removed on drop.
@@ -144,12 +143,13 @@ impl<'a> Demo<'a> {
     }
 
     /// Prints a step's heading and the commands that do the same by hand.
-    fn announce(&mut self, title: &str, commands: &[&str]) {
+    fn announce(&mut self, title: &str, commands: &[&str]) -> CliResult {
         self.step += 1;
-        println!("\n== {}. {title}", self.step);
+        let mut text = format!("\n== {}. {title}\n", self.step);
         for command in commands {
-            println!("$ cwsctl {command}");
+            text.push_str(&format!("$ cwsctl {command}\n"));
         }
+        write_stdout(&text)
     }
 
     async fn client(&mut self) -> CliResult<Client> {
@@ -157,7 +157,7 @@ impl<'a> Demo<'a> {
     }
 
     async fn run(mut self) -> CliResult {
-        self.introduce();
+        self.introduce()?;
         self.create_templates().await?;
         self.list_two_per_page().await?;
         self.create_runner().await?;
@@ -169,16 +169,17 @@ impl<'a> Demo<'a> {
         self.delete_templates().await
     }
 
-    fn introduce(&self) {
-        println!("cwsctl demo: the getting-started workflow against the in-process emulator");
-        println!(
-            "at {} (lifecycle steps shortened to under a second).",
-            self.handle.base_url()
-        );
-        println!("To run the same commands by hand, start an emulator in another terminal:");
-        println!("  cwsctl emulator serve --listen 127.0.0.1:8080");
-        println!("  export COREWEAVE_API_TOKEN={}", self.handle.admin_token());
-        println!("and add --endpoint http://127.0.0.1:8080 to each command below.");
+    fn introduce(&self) -> CliResult {
+        write_stdout(&format!(
+            "cwsctl demo: the getting-started workflow against the in-process emulator\n\
+             at {} (lifecycle steps shortened to under a second).\n\
+             To run the same commands by hand, start an emulator in another terminal:\n  \
+             cwsctl emulator serve --listen 127.0.0.1:8080\n  \
+             export COREWEAVE_API_TOKEN={}\n\
+             and add --endpoint http://127.0.0.1:8080 to each command below.\n",
+            self.handle.base_url(),
+            self.handle.admin_token()
+        ))
     }
 
     async fn create_templates(&mut self) -> CliResult {
@@ -190,7 +191,7 @@ impl<'a> Demo<'a> {
                 "profile create -f examples/profiles/agents-allowlist.yaml",
                 "profile create -f examples/profiles/zone-defaults.yaml",
             ],
-        );
+        )?;
         for name in TEMPLATES {
             let file = self.file(&format!("profiles/{name}.yaml"));
             let command = ProfileCommand::Create {
@@ -206,7 +207,7 @@ impl<'a> Demo<'a> {
         self.announce(
             "List the templates two per page, following nextPageToken",
             &["profile list --page-size 2"],
-        );
+        )?;
         let client = self.client().await?;
         let mut pages = Box::pin(profile_template_pages(&client, 2));
         let mut number = 0;
@@ -218,8 +219,10 @@ impl<'a> Demo<'a> {
             } else {
                 format!("{:?}", page.next_page_token)
             };
-            println!("page {number} (nextPageToken: {token}):");
-            print!("{}", templates_table(&page.profile_templates));
+            write_stdout(&format!(
+                "page {number} (nextPageToken: {token}):\n{}",
+                templates_table(&page.profile_templates)
+            ))?;
         }
         Ok(())
     }
@@ -232,7 +235,7 @@ impl<'a> Demo<'a> {
                 "runner create lab-west -f examples/runners/lab-west.yaml",
                 "runner wait lab-west --for connected",
             ],
-        );
+        )?;
         let command = RunnerCommand::Create {
             runner_id: RUNNER_ID.to_string(),
             file: self.file("runners/lab-west.yaml"),
@@ -251,11 +254,11 @@ impl<'a> Demo<'a> {
             "Move the runner to the stable release channel with a field mask \
              (updateMask: managedSpec.releaseChannel)",
             &["runner update lab-west -f examples/updates/lab-west-channel.json"],
-        );
+        )?;
         let command = RunnerCommand::Update {
             id: RUNNER_ID.to_string(),
             file: self.file("updates/lab-west-channel.json"),
-            mask: super::args::MaskArg { mask: None },
+            mask: super::args::RunnerMaskArg { mask: None },
             dry_run: DryRunArg { dry_run: false },
         };
         runner::run(&mut self.context, command).await?;
@@ -267,7 +270,7 @@ impl<'a> Demo<'a> {
             "Make train-a100 the default binding: the runner is read, its binding list \
              changed, and written back with the profile_bindings mask",
             &["runner bind lab-west train-a100 --default"],
-        );
+        )?;
         let command = RunnerCommand::Bind {
             runner: RUNNER_ID.to_string(),
             profile: "train-a100".to_string(),
@@ -283,7 +286,7 @@ impl<'a> Demo<'a> {
         self.announce(
             "Create the runner a second time: the server answers 409 ALREADY_EXISTS",
             &["runner create lab-west -f examples/runners/lab-west.yaml"],
-        );
+        )?;
         let command = RunnerCommand::Create {
             runner_id: RUNNER_ID.to_string(),
             file: self.file("runners/lab-west.yaml"),
@@ -291,9 +294,10 @@ impl<'a> Demo<'a> {
         };
         match runner::run(&mut self.context, command).await {
             Err(CliError::Api { action, status }) if status.is_already_exists() => {
-                println!("{}", render_status(&action, &status));
-                println!("(expected: cwsctl exits with status 1 here)");
-                Ok(())
+                write_stdout(&format!(
+                    "{}\n(expected: cwsctl exits with status 1 here)\n",
+                    render_status(&action, &status)
+                ))
             }
             Err(other) => Err(other),
             Ok(()) => Err(CliError::failed(
@@ -306,12 +310,14 @@ impl<'a> Demo<'a> {
         self.announce(
             "Publish a new stable runner version on the emulator, then roll the runner to it",
             &["runner get lab-west", "runner apply-update lab-west"],
-        );
+        )?;
         let version = self
             .handle
             .publish_version(ReleaseChannel::Stable)
             .map_err(|error| CliError::failed(format!("cannot publish a version: {error}")))?;
-        println!("(the emulator published stable version {version})");
+        write_stdout(&format!(
+            "(the emulator published stable version {version})\n"
+        ))?;
         let command = RunnerCommand::Get {
             id: RUNNER_ID.to_string(),
         };
@@ -327,7 +333,7 @@ impl<'a> Demo<'a> {
         self.announce(
             "Delete the runner and wait until it is gone",
             &["runner delete lab-west --wait"],
-        );
+        )?;
         let command = RunnerCommand::Delete {
             id: RUNNER_ID.to_string(),
             wait: true,
@@ -343,7 +349,7 @@ impl<'a> Demo<'a> {
                 "profile delete agents-allowlist",
                 "profile delete zone-defaults",
             ],
-        );
+        )?;
         for name in TEMPLATES {
             let command = ProfileCommand::Delete {
                 id_or_name: name.to_string(),
@@ -370,8 +376,10 @@ impl<'a> Demo<'a> {
                 .await
                 .map_err(|status| CliError::api("getting runner \"lab-west\"", status))?;
             if !current.rollout_in_progress {
-                println!("rollout done: revision {} active", current.active_revision);
-                return Ok(());
+                return write_stdout(&format!(
+                    "rollout done: revision {} active\n",
+                    current.active_revision
+                ));
             }
             if Instant::now() >= deadline {
                 return Err(CliError::failed(

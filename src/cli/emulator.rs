@@ -1,10 +1,12 @@
 //! `cwsctl emulator serve` and the in-process emulator of `--emulator`.
 
 use std::net::SocketAddr;
+use std::path::Path;
 use std::time::Duration;
 
 use super::args::ServeArgs;
 use super::error::{CliError, CliResult};
+use super::output::write_stdout;
 use crate::emulator::{
     ClusterConfig, ClusterStatus, Emulator, EmulatorConfig, EmulatorHandle, Role, Timings,
     TokenConfig,
@@ -57,7 +59,11 @@ pub(crate) async fn serve(args: ServeArgs) -> CliResult {
     let handle = crate::emulator::serve(config, address)
         .await
         .map_err(|error| CliError::failed(format!("cannot start the emulator: {error}")))?;
-    print_banner(&handle);
+    // Serving is the command's work and the banner only informs, so a
+    // closed stdout does not stop the emulator.
+    if let Err(error) = write_stdout(&banner(&handle)) {
+        tracing::warn!(%error, "writing the banner to stdout failed; serving anyway");
+    }
 
     // NOTE: the runtime has no signal handling, so Ctrl-C ends the process at
     // once. With --state, the emulator saves each change before it responds,
@@ -104,7 +110,49 @@ fn serve_config(args: &ServeArgs) -> CliResult<EmulatorConfig> {
     config
         .validate()
         .map_err(|error| CliError::usage(format!("invalid emulator configuration: {error}")))?;
+    if let Some(path) = &config.state_path {
+        check_state_path(path)?;
+    }
     Ok(config)
+}
+
+/// Checks at start that the state file can be written: the emulator writes it
+/// only at the first change, which would be too late to report a bad path.
+/// The directory must exist and accept new files; it is not created, so that
+/// a mistyped directory fails here instead of keeping the state elsewhere.
+fn check_state_path(path: &Path) -> CliResult {
+    let shown = path.display();
+    if path.is_dir() {
+        return Err(CliError::usage(format!(
+            "the state file {shown} is a directory: give a file path inside it, such as \
+             {shown}/state.json"
+        )));
+    }
+    let directory = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    let directory_shown = directory.display();
+    if !directory.is_dir() {
+        return Err(CliError::usage(format!(
+            "the directory {directory_shown} of the state file {shown} does not exist: \
+             create it (mkdir -p {directory_shown}) or give a path in an existing directory"
+        )));
+    }
+    let name = path
+        .file_name()
+        .map_or_else(|| "state".into(), |name| name.to_string_lossy());
+    let probe = directory.join(format!(".{name}.probe-{}", std::process::id()));
+    std::fs::File::create(&probe).map_err(|error| {
+        CliError::usage(format!(
+            "cannot create files in {directory_shown}, the directory of the state file \
+             {shown}: {error}"
+        ))
+    })?;
+    if let Err(error) = std::fs::remove_file(&probe) {
+        tracing::warn!(%error, path = %probe.display(), "removing the probe file failed");
+    }
+    Ok(())
 }
 
 fn read_config(path: &str) -> CliResult<EmulatorConfig> {
@@ -113,8 +161,9 @@ fn read_config(path: &str) -> CliResult<EmulatorConfig> {
             "cannot read the emulator configuration {path}: {error}"
         ))
     })?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
     // YAML is a superset of JSON, so one parser reads both forms.
-    serde_yaml_ng::from_str(&text).map_err(|error| {
+    serde_yaml_ng::from_str(text).map_err(|error| {
         CliError::usage(format!("invalid emulator configuration in {path}: {error}"))
     })
 }
@@ -138,34 +187,61 @@ fn parse_cluster(text: &str) -> CliResult<ClusterConfig> {
     })
 }
 
-fn print_banner(handle: &EmulatorHandle) {
-    println!("emulator listening on {}", handle.base_url());
+/// Returns the lines printed at start: the address, tokens, clusters and a first command.
+fn banner(handle: &EmulatorHandle) -> String {
+    let mut text = format!("emulator listening on {}\n", handle.base_url());
     for token in &handle.config().tokens {
         let role = match token.role {
             Role::Admin => "SANDBOX_ADMIN",
             Role::User => "SANDBOX_USER",
         };
-        println!(
-            "token {} (organization {}, {role})",
+        text.push_str(&format!(
+            "token {} (organization {}, {role})\n",
             token.token, token.organization
-        );
+        ));
     }
     for cluster in &handle.config().clusters {
-        println!(
-            "cluster {} (id {}, zone {}, {:?})",
+        text.push_str(&format!(
+            "cluster {} (id {}, zone {}, {:?})\n",
             cluster.name, cluster.id, cluster.zone, cluster.status
-        );
+        ));
     }
-    println!(
-        "try: cwsctl --endpoint {} --token {} profile list",
+    text.push_str(&format!(
+        "try: cwsctl --endpoint {} --token {} profile list\n",
         handle.base_url(),
         handle.admin_token()
-    );
+    ));
+    text
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn state_path_in_missing_directory_is_rejected() {
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("missing").join("state.json");
+        let message = check_state_path(&path).unwrap_err().to_string();
+        assert!(message.contains("does not exist"), "{message}");
+        assert!(message.contains("mkdir -p"), "{message}");
+    }
+
+    #[test]
+    fn state_path_that_is_a_directory_is_rejected() {
+        let directory = tempfile::tempdir().unwrap();
+        let message = check_state_path(directory.path()).unwrap_err().to_string();
+        assert!(message.contains("is a directory"), "{message}");
+    }
+
+    #[test]
+    fn state_path_in_existing_directory_passes() {
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("state.json");
+        check_state_path(&path).unwrap();
+        let left: Vec<_> = std::fs::read_dir(directory.path()).unwrap().collect();
+        assert!(left.is_empty(), "the probe file was left behind");
+    }
 
     #[test]
     fn cluster_flag_parses() {

@@ -1,5 +1,6 @@
 //! The errors of `cwsctl`, how they print, and the exit status of each.
 
+use std::borrow::Cow;
 use std::fmt::{self, Write as _};
 
 use crate::connect::{Code, Detail, Origin, Status};
@@ -19,6 +20,10 @@ pub(crate) enum CliError {
     Api { action: String, status: Status },
     /// Anything else that failed while running: a wait, a refused edit.
     Failed(String),
+    /// A write to stdout failed because the reader closed the pipe, as
+    /// `cwsctl ... | head -1` does. The command stops and exits 0 without a
+    /// message.
+    StdoutClosed,
 }
 
 pub(crate) type CliResult<T = ()> = Result<T, CliError>;
@@ -44,16 +49,54 @@ impl CliError {
         match self {
             Self::Usage(_) => EXIT_USAGE,
             Self::Api { .. } | Self::Failed(_) => EXIT_FAILURE,
+            Self::StdoutClosed => 0,
         }
     }
 }
 
 impl fmt::Display for CliError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Usage(message) | Self::Failed(message) => write!(f, "error: {message}"),
-            Self::Api { action, status } => f.write_str(&render_status(action, status)),
+        let text = match self {
+            Self::Usage(message) | Self::Failed(message) => format!("error: {message}"),
+            Self::Api { action, status } => render_status(action, status),
+            Self::StdoutClosed => "error: stdout was closed".to_string(),
+        };
+        f.write_str(&shorten_long_words(&text))
+    }
+}
+
+/// Maximum length, in characters, of a run of non-space characters that
+/// messages show whole. Ids and names have at most 63, and most paths fit.
+const MAX_WORD_CHARS: usize = 256;
+/// Characters kept of a longer run, before the ellipsis.
+const SHORTENED_WORD_CHARS: usize = 64;
+
+/// Shortens every run of non-space characters longer than [`MAX_WORD_CHARS`]
+/// to its first [`SHORTENED_WORD_CHARS`] characters, an ellipsis and the
+/// length of the run. A message that echoes a 100,000-character value, from
+/// the command line or from the server, so stays readable.
+pub(crate) fn shorten_long_words(text: &str) -> Cow<'_, str> {
+    if text.len() <= MAX_WORD_CHARS {
+        return Cow::Borrowed(text);
+    }
+    let mut output = String::new();
+    let mut shortened = false;
+    for piece in text.split_inclusive(char::is_whitespace) {
+        let word = piece.trim_end_matches(char::is_whitespace);
+        let count = word.chars().count();
+        if count > MAX_WORD_CHARS {
+            output.extend(word.chars().take(SHORTENED_WORD_CHARS));
+            let _ = write!(output, "\u{2026} ({count} characters)");
+            shortened = true;
+        } else {
+            output.push_str(word);
         }
+        output.push_str(&piece[word.len()..]);
+    }
+    if shortened {
+        Cow::Owned(output)
+    } else {
+        Cow::Borrowed(text)
     }
 }
 
@@ -185,6 +228,25 @@ fn render_detail(text: &mut String, detail: &Detail) {
 
 /// Returns the next step for the codes a person can act on.
 fn hint(status: &Status) -> Option<String> {
+    // A server or proxy that rejects a request for its size often sends no
+    // google.rpc.Status. The code is then derived from the HTTP status, which
+    // is the more precise of the two.
+    match status.http_status().map(|http| http.as_u16()) {
+        Some(414 | 431) => {
+            return Some(
+                "a value sent in the request URL or headers, such as an id or a name, is too \
+                 long for the server: shorten it (ids and names have at most 63 characters)"
+                    .to_string(),
+            );
+        }
+        Some(413) => {
+            return Some(
+                "the request body is too large for the server: shorten the values in the file"
+                    .to_string(),
+            );
+        }
+        _ => {}
+    }
     let hint = match status.code() {
         Code::Unauthenticated => {
             "the server did not accept the token: set COREWEAVE_API_TOKEN or pass --token \
@@ -205,7 +267,9 @@ fn hint(status: &Status) -> Option<String> {
             "the endpoint did not answer: check --endpoint and the network, or run with \
              --emulator to work against the local emulator"
         }
-        Code::Unavailable | Code::Internal => "the server may recover: retry in a moment",
+        Code::Unavailable | Code::Internal if status.is_from_server() => {
+            "the server may recover: retry in a moment"
+        }
         Code::DeadlineExceeded => "raise --timeout or check the network",
         _ => return None,
     };

@@ -1,9 +1,10 @@
 //! Reading resources from `-f` files.
 //!
-//! A file is JSON or YAML: `.json` files are JSON, `.yaml` and `.yml` files
-//! are YAML, and anything else (stdin included) is JSON when its first
-//! character is `{` or `[`, YAML otherwise. A YAML file may contain several
-//! documents separated by `---`, and a JSON file may contain a list of them.
+//! A file is UTF-8 JSON or YAML, with or without a byte order mark: `.json`
+//! files are JSON, `.yaml` and `.yml` files are YAML, and anything else
+//! (stdin included) is JSON when its first character is `{` or `[`, YAML
+//! otherwise. A YAML file may contain several documents separated by `---`,
+//! and a JSON file may contain a list of them.
 //!
 //! Each document is one resource in one of these forms:
 //!
@@ -17,12 +18,13 @@
 //!   `podTemplateJson`. A binding may give `overrides` as an object in place
 //!   of the `overridesJson` string.
 //!
-//! Keys may be lowerCamelCase or snake_case. A document may carry
-//! `kind: ProfileTemplate` or `kind: Runner`; without it the shape decides:
-//! `profileTemplate` or `spec` means a template, `runner`, `runnerId`,
-//! `identity`, `managedSpec` or `profileBindings` means a runner. Unknown
-//! fields are errors.
+//! Keys may be lowerCamelCase or snake_case, and a key may appear once per
+//! object. A document may carry `kind: ProfileTemplate` or `kind: Runner`;
+//! without it the shape decides: `profileTemplate` or `spec` means a
+//! template, `runner`, `runnerId`, `identity`, `managedSpec` or
+//! `profileBindings` means a runner. Unknown fields are errors.
 
+use std::collections::BTreeSet;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -31,6 +33,8 @@ use serde_json::{Map, Value};
 
 use super::error::CliError;
 use super::schema::{self, describe, join};
+use super::unique_keys::UniqueKeys;
+use crate::ops::MaskError;
 use crate::v1beta2::{ProfileTemplate, Runner};
 use crate::wkt::FieldMask;
 
@@ -151,12 +155,14 @@ fn directory_files(path: &str) -> Result<Vec<PathBuf>, CliError> {
     Ok(files)
 }
 
-/// Parses the text of one file into its documents.
+/// Parses the text of one file into its documents. A UTF-8 byte order mark
+/// at the start, as some Windows editors write, is skipped.
 pub(crate) fn parse_text(
     label: &str,
     text: &str,
     expected: Option<Kind>,
 ) -> Result<Vec<Document>, CliError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let values = parse_values(label, text)?;
     if values.is_empty() {
         return Err(CliError::usage(format!("{label} contains no document")));
@@ -195,7 +201,7 @@ fn parse_values(label: &str, text: &str) -> Result<Vec<Value>, CliError> {
     };
 
     if json {
-        let value: Value = serde_json::from_str(text)
+        let UniqueKeys(value) = serde_json::from_str(text)
             .map_err(|error| CliError::usage(format!("invalid JSON in {label}: {error}")))?;
         return Ok(match value {
             Value::Array(items) => items,
@@ -205,7 +211,7 @@ fn parse_values(label: &str, text: &str) -> Result<Vec<Value>, CliError> {
 
     let mut values = Vec::new();
     for document in serde_yaml_ng::Deserializer::from_str(text) {
-        let value: Value = serde::Deserialize::deserialize(document)
+        let UniqueKeys(value) = serde::Deserialize::deserialize(document)
             .map_err(|error| CliError::usage(format!("invalid YAML in {label}: {error}")))?;
         if !value.is_null() {
             values.push(value);
@@ -386,6 +392,37 @@ fn parse_mask_value(value: &Value) -> Result<Option<FieldMask>, Problem> {
             ),
         )),
     }
+}
+
+/// Returns the mask of an update command: `--mask` when given, else the
+/// file's `updateMask`, each checked with `validate`. When both are given
+/// they must name the same paths, because the command would otherwise
+/// ignore one of them.
+pub(crate) fn update_mask(
+    flag: Option<&str>,
+    file_mask: Option<FieldMask>,
+    path: &str,
+    validate: impl Fn(&FieldMask) -> Result<(), MaskError>,
+) -> Result<Option<FieldMask>, CliError> {
+    let flag_mask = flag.map(parse_mask);
+    for mask in flag_mask.iter().chain(&file_mask) {
+        validate(mask)?;
+    }
+    let (Some(flag), Some(flag_mask)) = (flag, flag_mask) else {
+        return Ok(file_mask);
+    };
+    if let Some(file_mask) = file_mask {
+        let flag_paths: BTreeSet<&String> = flag_mask.paths.iter().collect();
+        let file_paths: BTreeSet<&String> = file_mask.paths.iter().collect();
+        if flag_paths != file_paths {
+            return Err(CliError::usage(format!(
+                "--mask {flag:?} differs from the updateMask {:?} in {path}; drop --mask to \
+                 send the file's mask, or remove updateMask from the file to send --mask",
+                file_mask.paths.join(",")
+            )));
+        }
+    }
+    Ok(Some(flag_mask))
 }
 
 /// Parses comma-separated mask paths, in camelCase or snake_case, into a
@@ -670,6 +707,54 @@ mod tests {
             "displayName: a\nspec:\n  pod: {}\n  podTemplateJson: '{}'\n",
         );
         assert!(message.contains("keep one of them"), "{message}");
+    }
+
+    fn accept(_: &FieldMask) -> Result<(), MaskError> {
+        Ok(())
+    }
+
+    #[test]
+    fn update_mask_takes_flag_or_file() {
+        let file_mask = || Some(parse_mask("spec,labels"));
+        let chosen = update_mask(None, file_mask(), "u.json", accept).unwrap();
+        assert_eq!(chosen.unwrap().paths, ["spec", "labels"]);
+        let chosen = update_mask(Some("description"), None, "u.json", accept).unwrap();
+        assert_eq!(chosen.unwrap().paths, ["description"]);
+        assert!(update_mask(None, None, "u.json", accept).unwrap().is_none());
+    }
+
+    #[test]
+    fn update_mask_accepts_same_paths_twice() {
+        let file_mask = Some(parse_mask("spec,labels"));
+        let chosen = update_mask(Some("labels, spec"), file_mask, "u.json", accept).unwrap();
+        assert_eq!(chosen.unwrap().paths, ["labels", "spec"]);
+    }
+
+    #[test]
+    fn update_mask_rejects_different_paths() {
+        let file_mask = Some(parse_mask("spec"));
+        let message = update_mask(Some("labels"), file_mask, "u.json", accept)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            message.contains(r#"--mask "labels" differs from the updateMask "spec" in u.json"#),
+            "{message}"
+        );
+        assert!(message.contains("drop --mask"), "{message}");
+    }
+
+    #[test]
+    fn update_mask_checks_paths_first() {
+        let file_mask = Some(parse_mask("spec"));
+        let result = update_mask(
+            Some("bogus"),
+            file_mask,
+            "u.json",
+            crate::ops::validate_profile_template_mask,
+        );
+        let message = result.unwrap_err().to_string();
+        assert!(message.contains("bogus"), "{message}");
+        assert!(!message.contains("differs"), "{message}");
     }
 
     #[test]

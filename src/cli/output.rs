@@ -1,6 +1,7 @@
 //! Printing resources as tables, proto3 JSON or YAML.
 
 use std::collections::HashMap;
+use std::io::{self, Write};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use comfy_table::presets::NOTHING;
@@ -8,7 +9,7 @@ use comfy_table::{CellAlignment, Table};
 use serde::Serialize;
 use serde_json::Value;
 
-use super::error::CliError;
+use super::error::{CliError, CliResult};
 use crate::v1beta2::{
     ProfileTemplate, ReleaseChannel, Runner, RunnerConnectionStatus, RunnerInstallStatus,
 };
@@ -23,6 +24,34 @@ pub(crate) enum Format {
     Json,
     /// The proto3 JSON form as YAML.
     Yaml,
+}
+
+/// Writes `text` to stdout and flushes it. A closed stdout becomes
+/// [`CliError::StdoutClosed`], which ends the command quietly.
+pub(crate) fn write_stdout(text: &str) -> CliResult {
+    write_stdout_bytes(text.as_bytes())
+}
+
+/// Writes `bytes` to stdout, as [`write_stdout`] does.
+pub(crate) fn write_stdout_bytes(bytes: &[u8]) -> CliResult {
+    let mut stdout = io::stdout().lock();
+    stdout
+        .write_all(bytes)
+        .and_then(|()| stdout.flush())
+        .map_err(|error| {
+            if error.kind() == io::ErrorKind::BrokenPipe {
+                CliError::StdoutClosed
+            } else {
+                CliError::failed(format!("cannot write to stdout: {error}"))
+            }
+        })
+}
+
+/// Writes `line` and a newline to stderr. A failed write is ignored, because
+/// stderr is where it would be reported; `eprintln!` would panic instead.
+pub(crate) fn write_stderr(line: &str) {
+    let mut stderr = io::stderr().lock();
+    let _ = writeln!(stderr, "{line}");
 }
 
 /// Converts a message to its proto3 JSON value.
@@ -92,8 +121,8 @@ pub(crate) fn templates_table(templates: &[ProfileTemplate]) -> String {
             template.display_name.clone(),
             template.id.clone(),
             or_dash(&spec.runtime_class),
-            or_dash(&spec.instance_types.join(",")),
-            or_dash(&labels.join(",")),
+            or_dash(&capped_list(&spec.instance_types)),
+            or_dash(&capped_list(&labels)),
             age(template.created_at.as_ref()),
         ]);
     }
@@ -163,7 +192,49 @@ fn bindings_summary(runner: &Runner, template_names: &HashMap<String, String>) -
             name
         })
         .collect();
-    or_dash(&names.join(","))
+    or_dash(&capped_list(&names))
+}
+
+/// Widest list cell of a table (labels, instance types, profiles), in
+/// characters. `-o json` and `-o yaml` print every item.
+const MAX_LIST_CELL_CHARS: usize = 40;
+
+/// Joins `items` with commas into at most [`MAX_LIST_CELL_CHARS`]
+/// characters: the items that fit, then `+N more` for the rest. A first
+/// item too wide on its own is cut with an ellipsis.
+fn capped_list(items: &[String]) -> String {
+    let mut cell = String::new();
+    let mut width = 0;
+    for (index, item) in items.iter().enumerate() {
+        let after = items.len() - index - 1;
+        let reserve = if after > 0 {
+            format!(" +{after} more").len()
+        } else {
+            0
+        };
+        let separator = usize::from(index > 0);
+        let item_width = item.chars().count();
+        if width + separator + item_width + reserve <= MAX_LIST_CELL_CHARS {
+            if index > 0 {
+                cell.push(',');
+            }
+            cell.push_str(item);
+            width += separator + item_width;
+            continue;
+        }
+        if index == 0 {
+            let kept = MAX_LIST_CELL_CHARS.saturating_sub(reserve + 1).max(1);
+            cell.extend(item.chars().take(kept));
+            cell.push('\u{2026}');
+            if after > 0 {
+                cell.push_str(&format!(" +{after} more"));
+            }
+        } else {
+            cell.push_str(&format!(" +{} more", items.len() - index));
+        }
+        return cell;
+    }
+    cell
 }
 
 /// Returns the short name of an install status: `READY`.
@@ -295,6 +366,37 @@ mod tests {
         ] {
             assert!(lines[1].contains(expected), "{expected} missing in {table}");
         }
+    }
+
+    fn strings(items: &[&str]) -> Vec<String> {
+        items.iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn short_list_is_shown_whole() {
+        assert_eq!(capped_list(&strings(&["a=1", "b=2"])), "a=1,b=2");
+        assert_eq!(capped_list(&[]), "");
+    }
+
+    #[test]
+    fn long_list_ends_with_count() {
+        let items: Vec<String> = (0..30).map(|index| format!("team{index:02}=x")).collect();
+        let cell = capped_list(&items);
+        assert!(cell.chars().count() <= MAX_LIST_CELL_CHARS, "{cell}");
+        assert!(cell.starts_with("team00=x,team01=x,"), "{cell}");
+        let shown = cell.split(' ').next().unwrap().split(',').count();
+        assert!(cell.ends_with(&format!(" +{} more", 30 - shown)), "{cell}");
+    }
+
+    #[test]
+    fn wide_first_item_is_cut() {
+        let wide = format!("key={}", "v".repeat(60));
+        let cell = capped_list(&strings(&[&wide, "b=2"]));
+        assert!(cell.chars().count() <= MAX_LIST_CELL_CHARS, "{cell}");
+        assert!(cell.starts_with("key=vvv"), "{cell}");
+        assert!(cell.ends_with("\u{2026} +1 more"), "{cell}");
+        let alone = capped_list(&strings(&[&wide]));
+        assert_eq!(alone.chars().count(), MAX_LIST_CELL_CHARS, "{alone}");
     }
 
     #[test]

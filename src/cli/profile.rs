@@ -5,7 +5,7 @@ use futures_util::{StreamExt, TryStreamExt};
 use super::args::{ListArgs, ProfileCommand};
 use super::context::Context;
 use super::error::{CliError, CliResult};
-use super::input::{self, Resource, parse_mask};
+use super::input::{self, Resource, update_mask};
 use super::output::templates_table;
 use super::resolve::{find_template, needs_name_lookup};
 use crate::ops::{Plan, plan_profile_template, validate_profile_template_mask};
@@ -85,7 +85,7 @@ async fn create(context: &mut Context, path: &str, dry_run: bool) -> CliResult {
     context.note(&format!(
         "profile template {} created (id {})",
         created.display_name, created.id
-    ));
+    ))?;
     context.print(&created, || templates_table(std::slice::from_ref(&created)))
 }
 
@@ -121,10 +121,7 @@ async fn update(
     dry_run: bool,
 ) -> CliResult {
     let (mut template, file_mask) = read_template(path)?;
-    let given_mask = mask_flag.map(parse_mask).or(file_mask);
-    if let Some(mask) = &given_mask {
-        validate_profile_template_mask(mask)?;
-    }
+    let given_mask = update_mask(mask_flag, file_mask, path, validate_profile_template_mask)?;
 
     // With a mask and an id, nothing needs the server before the update itself.
     let offline = given_mask.is_some() && !needs_name_lookup(reference);
@@ -148,9 +145,9 @@ async fn update(
         (Some(mask), _) => mask,
         (None, Some(current)) => match plan_profile_template(Some(current), &template) {
             Plan::Update { mask, diff } => {
-                context.note(&format!("profile template {}:", current.display_name));
+                context.note(&format!("profile template {}:", current.display_name))?;
                 for change in diff.changes() {
-                    context.note(&format!("  {change}"));
+                    context.note(&format!("  {change}"))?;
                 }
                 mask
             }
@@ -158,7 +155,7 @@ async fn update(
                 context.note(&format!(
                     "profile template {} unchanged: the file matches the server",
                     current.display_name
-                ));
+                ))?;
                 return Ok(());
             }
         },
@@ -180,7 +177,7 @@ async fn update(
     context.note(&format!(
         "profile template {} updated",
         updated.display_name
-    ));
+    ))?;
     context.print(&updated, || templates_table(std::slice::from_ref(&updated)))
 }
 
@@ -197,7 +194,7 @@ async fn delete(context: &mut Context, reference: &str) -> CliResult {
         .map_err(|status| {
             CliError::api(format!("deleting profile template {reference:?}"), status)
         })?;
-    context.note(&format!("profile template {reference} deleted"));
+    context.note(&format!("profile template {reference} deleted"))?;
     Ok(())
 }
 

@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::output::{connection_status, install_status};
+use super::output::{connection_status, install_status, write_stderr};
 use crate::v1beta2::Runner;
 
 /// Shows a runner's install and connection status as they change: a spinner
@@ -59,7 +59,10 @@ impl RunnerProgress {
         let message = format!("{}: {line}", self.label);
         match &self.bar {
             Some(bar) => bar.set_message(message),
-            None => eprintln!("[{:>5.1}s] {message}", self.started.elapsed().as_secs_f64()),
+            None => write_stderr(&format!(
+                "[{:>5.1}s] {message}",
+                self.started.elapsed().as_secs_f64()
+            )),
         }
         self.last = Some(line);
     }

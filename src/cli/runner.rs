@@ -7,7 +7,7 @@ use futures_util::{StreamExt, TryStreamExt};
 use super::args::{ListArgs, RunnerCommand, WaitFor};
 use super::context::Context;
 use super::error::{CliError, CliResult};
-use super::input::{self, Resource, parse_mask};
+use super::input::{self, Resource, update_mask};
 use super::output::runners_table;
 use super::profile::print_dry_run;
 use super::progress::RunnerProgress;
@@ -171,7 +171,7 @@ async fn create(context: &mut Context, runner_id: &str, path: &str, dry_run: boo
     context.note(&format!(
         "runner {runner_id} created (id {}); `cwsctl runner wait {runner_id}` follows its install",
         created.id
-    ));
+    ))?;
     print_runner(context, &client, &created).await
 }
 
@@ -210,10 +210,7 @@ async fn update(
     dry_run: bool,
 ) -> CliResult {
     let (_, mut runner, file_mask) = read_runner(path)?;
-    let given_mask = mask_flag.map(parse_mask).or(file_mask);
-    if let Some(mask) = &given_mask {
-        validate_runner_mask(mask)?;
-    }
+    let given_mask = update_mask(mask_flag, file_mask, path, validate_runner_mask)?;
 
     // A UUID-shaped or otherwise non-runner-id reference with a mask needs no read.
     let offline = given_mask.is_some() && (is_uuid(reference) || !is_resource_name(reference));
@@ -247,16 +244,16 @@ async fn update(
         (Some(mask), _) => mask,
         (None, Some(current)) => match plan_runner(Some(current), &runner)? {
             Plan::Update { mask, diff } => {
-                context.note(&format!("runner {reference}:"));
+                context.note(&format!("runner {reference}:"))?;
                 for change in diff.changes() {
-                    context.note(&format!("  {change}"));
+                    context.note(&format!("  {change}"))?;
                 }
                 mask
             }
             Plan::Unchanged | Plan::Create => {
                 context.note(&format!(
                     "runner {reference} unchanged: the file matches the server"
-                ));
+                ))?;
                 return Ok(());
             }
         },
@@ -286,7 +283,7 @@ async fn send_update(
     context.note(&format!(
         "runner {reference} updated (target revision {})",
         updated.target_revision
-    ));
+    ))?;
     print_runner(context, &client, &updated).await
 }
 
@@ -296,10 +293,10 @@ async fn delete(context: &mut Context, id: &str, wait: bool) -> CliResult {
         .delete_managed_runner(DeleteManagedRunnerRequest { id: id.to_string() })
         .await
         .map_err(|status| CliError::api(format!("deleting runner {id:?}"), status))?;
-    context.note(&format!("runner {id} deleting"));
+    context.note(&format!("runner {id} deleting"))?;
     if wait {
         wait_with_progress(context, &client, id, WaitCondition::Deleted).await?;
-        context.note(&format!("runner {id} deleted"));
+        context.note(&format!("runner {id} deleted"))?;
     }
     Ok(())
 }
@@ -313,7 +310,7 @@ async fn apply_update(context: &mut Context, id: &str) -> CliResult {
     context.note(&format!(
         "runner {id} rolling out revision {}",
         runner.target_revision
-    ));
+    ))?;
     print_runner(context, &client, &runner).await
 }
 
@@ -327,7 +324,7 @@ async fn wait(context: &mut Context, id: &str, condition: WaitFor) -> CliResult 
     match wait_with_progress(context, &client, id, condition).await? {
         Some(runner) => print_runner(context, &client, &runner).await,
         None => {
-            context.note(&format!("runner {id} deleted"));
+            context.note(&format!("runner {id} deleted"))?;
             Ok(())
         }
     }
@@ -384,13 +381,13 @@ async fn bind_profile(
         context.note(&format!(
             "runner {reference} already binds {} that way; nothing to change",
             template.display_name
-        ));
+        ))?;
         return print_runner(context, &client, &runner).await;
     }
     context.note(&format!(
         "binding {} to runner {reference}",
         template.display_name
-    ));
+    ))?;
     check_bindings_unchanged(&client, reference, &runner).await?;
     send_update(context, reference, bindings_update(&runner, bindings)).await
 }
@@ -437,7 +434,7 @@ async fn unbind_profile(context: &mut Context, reference: &str, profile: &str) -
         }
         CliError::failed(message)
     })?;
-    context.note(&format!("unbinding {profile} from runner {reference}"));
+    context.note(&format!("unbinding {profile} from runner {reference}"))?;
     check_bindings_unchanged(&client, reference, &runner).await?;
     send_update(context, reference, bindings_update(&runner, bindings)).await
 }

@@ -24,6 +24,11 @@ use super::rest;
 use super::retry::{RetryBudget, RetryPolicy};
 use super::status::{ClientErrorKind, Status};
 
+/// Longest path and query that the `http` crate (1.x) accepts in a URI.
+/// A request whose URL would be longer is invalid input, not an internal
+/// error, so it fails with `InvalidArgument` before the URI is built.
+const MAX_PATH_AND_QUERY_BYTES: usize = 65_534;
+
 /// The bounds a message type meets to travel over a channel: the binary
 /// protobuf encoding and the proto3 JSON form.
 ///
@@ -410,10 +415,24 @@ impl Channel {
         override_headers(&mut headers, &config.default_headers);
         override_headers(&mut headers, &options.headers);
 
+        let path_and_query = format!("{}{path_and_query}", config.endpoint.path_prefix);
+        if path_and_query.len() > MAX_PATH_AND_QUERY_BYTES {
+            return Err(Status::client(
+                Code::InvalidArgument,
+                format!(
+                    "the URL path and query of {} would be {} bytes, over the limit of \
+                     {MAX_PATH_AND_QUERY_BYTES}: a request field sent in the URL, such as an \
+                     id, is too long",
+                    method.method,
+                    path_and_query.len()
+                ),
+            )
+            .with_kind(ClientErrorKind::Encode));
+        }
         let uri = Uri::builder()
             .scheme(config.endpoint.scheme.clone())
             .authority(config.endpoint.authority.clone())
-            .path_and_query(format!("{}{path_and_query}", config.endpoint.path_prefix))
+            .path_and_query(path_and_query)
             .build()
             .map_err(|error| {
                 Status::client(

@@ -33,6 +33,37 @@ pub fn cwsctl() -> assert_cmd::Command {
     command
 }
 
+/// Returns `cwsctl` as a plain process command with no token in its
+/// environment, for tests that set up stdout or stderr themselves.
+pub fn cwsctl_process() -> Command {
+    let mut command = Command::new(cargo_bin("cwsctl"));
+    command
+        .env_remove("COREWEAVE_API_TOKEN")
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::null());
+    command
+}
+
+/// Returns the write end of a pipe whose read end is already closed, so
+/// that every write to it fails with EPIPE, as a write to `| head -1` does
+/// once head has exited.
+pub fn closed_pipe() -> std::io::PipeWriter {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    writer
+}
+
+/// Runs `cwsctl` with stdout a closed pipe and returns its exit status and
+/// stderr.
+pub fn output_with_closed_stdout(args: &[&str]) -> std::process::Output {
+    cwsctl_process()
+        .args(args)
+        .stdout(closed_pipe())
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap()
+}
+
 /// Returns a port on 127.0.0.1 that was free a moment ago.
 pub fn free_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
