@@ -10,6 +10,7 @@ pub mod fuzz;
 pub mod git;
 pub mod golden;
 pub mod lint;
+pub mod msrv;
 pub mod options;
 pub mod protoset;
 pub mod semver;

@@ -43,6 +43,8 @@ enum Task {
     Codegen(CodegenArgs),
     /// Check the library's Rust API for semver breaks with cargo-semver-checks.
     Semver(SemverArgs),
+    /// Check that no dependency needs a newer Rust than the crate's rust-version.
+    Msrv,
     /// Run each fuzz target of fuzz/ for a bounded time and report executions.
     Fuzz(FuzzArgs),
     /// Measure unary calls/s and latency against the connect-node peer server.
@@ -147,6 +149,7 @@ fn main() -> ExitCode {
         Task::Descriptor(args) => run_descriptor(&repo, &args),
         Task::Codegen(args) => run_codegen(&repo, &args),
         Task::Semver(args) => run_semver(&repo, &args),
+        Task::Msrv => xtask::msrv::run(&repo),
         Task::Fuzz(args) => run_fuzz(&repo, &args),
         Task::BenchPeers(args) => xtask::bench::run(&repo, &args),
     };
