@@ -1,5 +1,7 @@
 //! The entry point for the CoreWeave API: its defaults, the token from the
-//! environment, and creates that are safe to retry.
+//! environment, creates that are safe to retry, and waits on a runner.
+
+mod wait;
 
 use std::ops::Deref;
 use std::time::Duration;
