@@ -105,7 +105,7 @@ use cwsandbox_control::v1beta2::{
     CreateProfileTemplateRequest, ProfileSpec, ProfileTemplate, RunnerManagementServiceClient,
 };
 
-# let client = RunnerManagementServiceClient::new(channel);
+let client = RunnerManagementServiceClient::new(channel);
 let template = ProfileTemplate {
     display_name: "agents".into(),
     spec: Some(ProfileSpec { runtime_class: "gvisor".into(), ..Default::default() }),
@@ -124,7 +124,7 @@ assert_eq!(duplicate.unwrap_err().code(), Code::AlreadyExists);"##,
         "get_profile_template",
         r##"use cwsandbox_control::v1beta2::{GetProfileTemplateRequest, RunnerManagementServiceClient};
 
-# let client = RunnerManagementServiceClient::new(channel);
+let client = RunnerManagementServiceClient::new(channel);
 # let created = create_template(&client, "agents").await?;
 let request = GetProfileTemplateRequest { id: created.id.clone() };
 let template = client.get_profile_template(request).await?;
@@ -134,7 +134,7 @@ assert_eq!(template.display_name, "agents");"##,
         "list_profile_templates",
         r##"use cwsandbox_control::v1beta2::{ListProfileTemplatesRequest, RunnerManagementServiceClient};
 
-# let client = RunnerManagementServiceClient::new(channel);
+let client = RunnerManagementServiceClient::new(channel);
 # for name in ["agents", "batch", "ci"] {
 #     create_template(&client, name).await?;
 # }
@@ -155,7 +155,7 @@ assert!(last.next_page_token.is_empty());"##,
 };
 use cwsandbox_control::wkt::FieldMask;
 
-# let client = RunnerManagementServiceClient::new(channel);
+let client = RunnerManagementServiceClient::new(channel);
 # let created = create_template(&client, "agents").await?;
 let template = ProfileTemplate {
     id: created.id.clone(),
@@ -177,7 +177,7 @@ use cwsandbox_control::v1beta2::{
     DeleteProfileTemplateRequest, GetProfileTemplateRequest, RunnerManagementServiceClient,
 };
 
-# let client = RunnerManagementServiceClient::new(channel);
+let client = RunnerManagementServiceClient::new(channel);
 # let created = create_template(&client, "agents").await?;
 client
     .delete_profile_template(DeleteProfileTemplateRequest { id: created.id.clone() })
@@ -192,7 +192,7 @@ assert_eq!(gone.unwrap_err().code(), Code::NotFound);"##,
     RunnerProfileBinding,
 };
 
-# let client = RunnerManagementServiceClient::new(channel);
+let client = RunnerManagementServiceClient::new(channel);
 # let template = create_template(&client, "agents").await?;
 let runner = Runner {
     display_name: "Lab (west)".into(),
@@ -217,7 +217,7 @@ assert_eq!(created.identity.unwrap_or_default().runner_id, "lab-west");"##,
         "get_runner",
         r##"use cwsandbox_control::v1beta2::{GetRunnerRequest, RunnerManagementServiceClient};
 
-# let client = RunnerManagementServiceClient::new(channel);
+let client = RunnerManagementServiceClient::new(channel);
 # let template = create_template(&client, "agents").await?;
 # let created = create_runner(&client, "lab-west", &template.id).await?;
 // The runner id and the server-assigned UUID both find the runner.
@@ -230,7 +230,7 @@ assert_eq!(by_uuid.id, created.id);"##,
         "list_managed_runners",
         r##"use cwsandbox_control::v1beta2::{ListManagedRunnersRequest, RunnerManagementServiceClient};
 
-# let client = RunnerManagementServiceClient::new(channel);
+let client = RunnerManagementServiceClient::new(channel);
 # let template = create_template(&client, "agents").await?;
 # create_runner(&client, "lab-west", &template.id).await?;
 let page = client.list_managed_runners(ListManagedRunnersRequest::default()).await?;
@@ -249,7 +249,7 @@ assert!(page.next_page_token.is_empty());"##,
 };
 use cwsandbox_control::wkt::FieldMask;
 
-# let client = RunnerManagementServiceClient::new(channel);
+let client = RunnerManagementServiceClient::new(channel);
 # let template = create_template(&client, "agents").await?;
 # let created = create_runner(&client, "lab-west", &template.id).await?;
 let runner = Runner {
@@ -273,7 +273,7 @@ use cwsandbox_control::v1beta2::{
     DeleteManagedRunnerRequest, GetRunnerRequest, RunnerManagementServiceClient,
 };
 
-# let client = RunnerManagementServiceClient::new(channel);
+let client = RunnerManagementServiceClient::new(channel);
 # let template = create_template(&client, "agents").await?;
 # create_runner(&client, "lab-west", &template.id).await?;
 client
@@ -291,7 +291,7 @@ assert_eq!(gone.unwrap_err().code(), Code::NotFound);"##,
     RunnerManagementServiceClient,
 };
 
-# let client = RunnerManagementServiceClient::new(channel);
+let client = RunnerManagementServiceClient::new(channel);
 # let template = create_template(&client, "agents").await?;
 # create_runner(&client, "lab-west", &template.id).await?;
 // The emulator publishes a newer runner version on the runner's channel.
