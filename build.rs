@@ -4,6 +4,8 @@
 
 #[path = "codegen/mod.rs"]
 mod codegen;
+#[path = "build/doc_examples.rs"]
+mod doc_examples;
 
 use std::path::PathBuf;
 
@@ -36,6 +38,7 @@ fn run() -> Result<(), String> {
         ],
         runtime_path: "crate::connect".to_string(),
         wkt_path: "crate::wkt".to_string(),
+        doc_examples: Some(doc_examples::doc_examples()),
     };
 
     let output = codegen::generate(&config)?;
@@ -50,6 +53,7 @@ fn run() -> Result<(), String> {
 
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-changed=codegen");
+    println!("cargo:rerun-if-changed=build");
     for input in &output.inputs {
         println!("cargo:rerun-if-changed={}", input.display());
     }

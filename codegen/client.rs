@@ -1,5 +1,6 @@
 //! Emits method descriptors, a stub trait and a typed client for each service.
 
+use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
 use heck::{ToShoutySnakeCase, ToSnakeCase};
@@ -13,10 +14,13 @@ use super::Config;
 const HTTP_EXTENSION: &str = "google.api.http";
 
 /// Generates the client file of one package, or `None` when it has no services.
+///
+/// Adds the key of every client method that got a doc example to `documented`.
 pub(crate) fn generate_package(
     pool: &DescriptorPool,
     package: &str,
     config: &Config,
+    documented: &mut BTreeSet<String>,
 ) -> Result<Option<String>, String> {
     let services: Vec<_> = pool
         .services()
@@ -34,7 +38,7 @@ pub(crate) fn generate_package(
             config,
             package,
         };
-        emitter.emit(&mut code)?;
+        emitter.emit(&mut code, documented)?;
     }
     let file = syn::parse_file(&code)
         .map_err(|error| format!("generated client for {package} does not parse: {error}"))?;
@@ -72,7 +76,7 @@ struct HttpRule {
 }
 
 impl ServiceEmitter<'_> {
-    fn emit(&self, code: &mut String) -> Result<(), String> {
+    fn emit(&self, code: &mut String, documented: &mut BTreeSet<String>) -> Result<(), String> {
         let methods = self
             .service
             .methods()
@@ -81,8 +85,26 @@ impl ServiceEmitter<'_> {
 
         self.emit_descriptors(code, &methods);
         self.emit_stub(code, &methods);
-        self.emit_client(code, &methods);
-        Ok(())
+        self.emit_client(code, &methods, documented)
+    }
+
+    /// Returns the `# Examples` section of the client method `method`, or an
+    /// empty string when the configuration has no examples.
+    fn example(&self, method: &str, documented: &mut BTreeSet<String>) -> Result<String, String> {
+        let Some(examples) = &self.config.doc_examples else {
+            return Ok(String::new());
+        };
+        let key = format!("{}Client::{method}", self.service.name());
+        let Some(example) = examples.get(&key) else {
+            return Err(format!(
+                "no doc example for {key}; add one to the generator's doc examples"
+            ));
+        };
+        documented.insert(key);
+        Ok(format!(
+            "\n\n# Examples\n\n```\n{}\n```",
+            example.trim_end()
+        ))
     }
 
     fn method_info(&self, method: &MethodDescriptor) -> Result<MethodInfo, String> {
@@ -222,7 +244,12 @@ impl ServiceEmitter<'_> {
         let _ = writeln!(code, "}}");
     }
 
-    fn emit_client(&self, code: &mut String, methods: &[MethodInfo]) {
+    fn emit_client(
+        &self,
+        code: &mut String,
+        methods: &[MethodInfo],
+        documented: &mut BTreeSet<String>,
+    ) -> Result<(), String> {
         let rt = &self.config.runtime_path;
         let name = self.service.name();
         let _ = writeln!(
@@ -235,28 +262,42 @@ impl ServiceEmitter<'_> {
             "#[derive(Clone, Debug)] pub struct {name}Client {{ stub: ::std::sync::Arc<dyn {name}Stub> }}"
         );
         let _ = writeln!(code, "impl {name}Client {{");
-        let _ = writeln!(
-            code,
-            "/// Creates a client that sends its calls over `channel`.\n\
-             pub fn new(channel: {rt}::Channel) -> Self {{ Self::from_stub(channel) }}"
+        let docs = format!(
+            "Creates a client that sends its calls over `channel`.{}",
+            self.example("new", documented)?
         );
         let _ = writeln!(
             code,
-            "/// Creates a client over any implementation of [`{name}Stub`].\n\
-             pub fn from_stub(stub: impl {name}Stub) -> Self {{ Self {{ stub: ::std::sync::Arc::new(stub) }} }}"
+            "{}pub fn new(channel: {rt}::Channel) -> Self {{ Self::from_stub(channel) }}",
+            doc_lines(&docs)
+        );
+        let docs = format!(
+            "Creates a client over any implementation of [`{name}Stub`].{}",
+            self.example("from_stub", documented)?
         );
         let _ = writeln!(
             code,
-            "/// Returns the stub that carries this client's calls.\n\
-             pub fn stub(&self) -> &::std::sync::Arc<dyn {name}Stub> {{ &self.stub }}"
+            "{}pub fn from_stub(stub: impl {name}Stub) -> Self {{ Self {{ stub: ::std::sync::Arc::new(stub) }} }}",
+            doc_lines(&docs)
+        );
+        let docs = format!(
+            "Returns the stub that carries this client's calls.{}",
+            self.example("stub", documented)?
+        );
+        let _ = writeln!(
+            code,
+            "{}pub fn stub(&self) -> &::std::sync::Arc<dyn {name}Stub> {{ &self.stub }}",
+            doc_lines(&docs)
         );
         for method in methods {
-            self.emit_client_method(code, method);
+            let example = self.example(&method.rust_name, documented)?;
+            self.emit_client_method(code, method, &example);
         }
         let _ = writeln!(code, "}}");
+        Ok(())
     }
 
-    fn emit_client_method(&self, code: &mut String, method: &MethodInfo) {
+    fn emit_client_method(&self, code: &mut String, method: &MethodInfo, example: &str) {
         let rt = &self.config.runtime_path;
         // AIP-134: an update that names its fields in a mask may be retried safely.
         let idempotency = if method.has_update_mask {
@@ -274,7 +315,7 @@ impl ServiceEmitter<'_> {
             "{}pub async fn {}(&self, request: impl {rt}::IntoRequest<{}>) -> Result<{}, {rt}::Status> {{\n\
              let request = request.into_request();\n{idempotency}\n\
              self.stub.{}(request).await.map({rt}::Response::into_inner) }}",
-            doc_lines(&format!("{}{errors}", method.docs.trim_end())),
+            doc_lines(&format!("{}{errors}{example}", method.docs.trim_end())),
             method.rust_name,
             method.input,
             method.output,

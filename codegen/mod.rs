@@ -15,7 +15,7 @@
 mod client;
 mod json_fixes;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// Settings of one generator run: the protos, the packages to emit and the
@@ -34,6 +34,12 @@ pub(crate) struct Config {
     pub(crate) runtime_path: String,
     /// Rust path of the well-known types module, such as `crate::wkt`.
     pub(crate) wkt_path: String,
+    /// Rustdoc examples of the generated client methods, keyed by
+    /// `<Service>Client::<method>` (such as `ShelfServiceClient::get_shelf`).
+    /// Each value is the code between the fences, hidden `# ` lines included.
+    /// `None` emits no examples. With `Some`, every client method needs one
+    /// and every key must name a client method.
+    pub(crate) doc_examples: Option<BTreeMap<String, String>>,
 }
 
 /// One generated source file.
@@ -87,9 +93,23 @@ pub(crate) fn generate(config: &Config) -> Result<Output, String> {
     for (name, contents) in generate_serde(config, &descriptor_set)? {
         files.insert(name, contents);
     }
+    let mut documented = BTreeSet::new();
     for package in &config.packages {
-        if let Some(contents) = client::generate_package(&pool, package, config)? {
+        if let Some(contents) = client::generate_package(&pool, package, config, &mut documented)? {
             files.insert(format!("{package}.client.rs"), contents);
+        }
+    }
+    if let Some(examples) = &config.doc_examples {
+        let unknown: Vec<&str> = examples
+            .keys()
+            .filter(|key| !documented.contains(*key))
+            .map(String::as_str)
+            .collect();
+        if !unknown.is_empty() {
+            return Err(format!(
+                "doc examples name no generated client method: {}; rename or remove them",
+                unknown.join(", ")
+            ));
         }
     }
 

@@ -33,7 +33,7 @@ use std::time::Duration;
 use cwsandbox_control::Client;
 use cwsandbox_control::connect::{Channel, Status};
 use cwsandbox_control::emulator::{Emulator, EmulatorHandle};
-use cwsandbox_control::ops::{self, Plan, WaitCondition};
+use cwsandbox_control::ops::{self, Plan, WaitCondition, WaitOptions};
 use cwsandbox_control::v1beta2::{
     GetRunnerRequest, ProfileTemplate, Runner, UpdateManagedRunnerRequest,
     UpdateProfileTemplateRequest,
@@ -210,7 +210,6 @@ async fn apply_runners(
 /// Waits for each runner in `runner_ids` to become READY, printing status changes.
 async fn wait_ready(client: &Client, runner_ids: &[String]) -> Result<(), Box<dyn Error>> {
     for runner_id in runner_ids {
-        let deadline = tokio::time::Instant::now() + WAIT_TIMEOUT;
         let mut last_status = String::new();
         let print_change = |runner: &Runner| {
             let status = ops::describe_status(runner);
@@ -223,7 +222,7 @@ async fn wait_ready(client: &Client, runner_ids: &[String]) -> Result<(), Box<dy
             client,
             runner_id,
             WaitCondition::Ready,
-            deadline,
+            WaitOptions::new(WAIT_TIMEOUT),
             print_change,
         )
         .await?;

@@ -1,21 +1,46 @@
 //! The entry point for the CoreWeave API: its defaults, the token from the
-//! environment, and creates that are safe to retry.
+//! environment, creates that are safe to retry, and waits on a runner.
+
+mod ensure;
+mod wait;
+
+pub use ensure::Ensured;
 
 use std::ops::Deref;
 use std::time::Duration;
 
 use crate::connect::{Channel, ChannelBuilder, Code, Detail, Origin, OtherDetail, Status};
-use crate::ops::Plan;
 use crate::v1beta2::{
     CreateManagedRunnerRequest, CreateProfileTemplateRequest, GetRunnerRequest,
     ListProfileTemplatesRequest, ProfileTemplate, Runner, RunnerManagementServiceClient,
-    RunnerManagementServiceStub, UpdateManagedRunnerRequest, UpdateProfileTemplateRequest,
+    RunnerManagementServiceStub,
 };
 
 /// The documented endpoint of the control plane. REST paths start with `/v1beta2/sandbox`.
+///
+/// # Examples
+///
+/// ```
+/// use cwsandbox_control::DEFAULT_ENDPOINT;
+///
+/// assert!(DEFAULT_ENDPOINT.starts_with("https://"));
+/// // Client::builder() is Client::builder_for(DEFAULT_ENDPOINT).
+/// ```
 pub const DEFAULT_ENDPOINT: &str = "https://api.coreweave.com";
 
 /// The environment variable that contains the API token, as CoreWeave's tools read it.
+///
+/// # Examples
+///
+/// ```
+/// use cwsandbox_control::TOKEN_ENV;
+///
+/// assert_eq!(TOKEN_ENV, "COREWEAVE_API_TOKEN");
+/// // Client::builder() sends the trimmed value as a bearer token when it is set.
+/// if std::env::var_os(TOKEN_ENV).is_none() {
+///     eprintln!("set {TOKEN_ENV} to call the API");
+/// }
+/// ```
 pub const TOKEN_ENV: &str = "COREWEAVE_API_TOKEN";
 
 /// How many times a create is sent in all when earlier attempts failed in a way
@@ -28,6 +53,33 @@ const CREATE_ATTEMPTS: u32 = 3;
 /// It dereferences to the generated [`RunnerManagementServiceClient`], so every
 /// RPC is a method call away. Cloning is cheap and clones share one connection
 /// pool.
+///
+/// # Examples
+///
+/// ```
+/// # #[cfg(feature = "emulator")]
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # use cwsandbox_control::connect::Channel;
+/// # use cwsandbox_control::emulator::{Emulator, Timings};
+/// # let emulator = Emulator::builder().timings(Timings::instant()).start().await?;
+/// # let channel = Channel::builder(emulator.base_url())
+/// #     .bearer_token(emulator.admin_token().to_string())
+/// #     .build()?;
+/// use cwsandbox_control::Client;
+/// use cwsandbox_control::v1beta2::ListManagedRunnersRequest;
+///
+/// let client = Client::new(channel);
+/// // A generated method, reached through Deref.
+/// let page = client.list_managed_runners(ListManagedRunnersRequest::default()).await?;
+/// assert!(page.runners.is_empty());
+/// // A method of Client itself.
+/// assert_eq!(client.find_profile_template("agents").await?, None);
+/// # Ok(())
+/// # }
+/// # #[cfg(not(feature = "emulator"))]
+/// # fn main() {}
+/// ```
 #[derive(Clone, Debug)]
 pub struct Client {
     inner: RunnerManagementServiceClient,
@@ -36,12 +88,53 @@ pub struct Client {
 impl Client {
     /// Returns a channel builder for [`DEFAULT_ENDPOINT`] with the token of
     /// [`TOKEN_ENV`] when it is set.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use cwsandbox_control::Client;
+    ///
+    /// // Building opens no connection: the first call does.
+    /// let channel = Client::builder().default_timeout(Duration::from_secs(30)).build();
+    /// let tls = cfg!(any(feature = "tls-ring-webpki", feature = "tls-ring-native"));
+    /// // An https endpoint needs one of the TLS features.
+    /// assert_eq!(channel.is_ok(), tls);
+    /// ```
     pub fn builder() -> ChannelBuilder {
         Self::builder_for(DEFAULT_ENDPOINT)
     }
 
     /// Returns a channel builder for `endpoint` with the token of [`TOKEN_ENV`]
     /// when it is set.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "emulator")]
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use cwsandbox_control::connect::Channel;
+    /// # use cwsandbox_control::emulator::{Emulator, Timings};
+    /// # let emulator = Emulator::builder().timings(Timings::instant()).start().await?;
+    /// # let channel = Channel::builder(emulator.base_url())
+    /// #     .bearer_token(emulator.admin_token().to_string())
+    /// #     .build()?;
+    /// use cwsandbox_control::Client;
+    /// use cwsandbox_control::v1beta2::ListProfileTemplatesRequest;
+    ///
+    /// // A token set on the builder replaces the one from COREWEAVE_API_TOKEN.
+    /// let channel = Client::builder_for(&emulator.base_url())
+    ///     .bearer_token(emulator.admin_token().to_string())
+    ///     .build()?;
+    /// let client = Client::new(channel);
+    /// let page = client.list_profile_templates(ListProfileTemplatesRequest::default()).await?;
+    /// assert!(page.profile_templates.is_empty());
+    /// # Ok(())
+    /// # }
+    /// # #[cfg(not(feature = "emulator"))]
+    /// # fn main() {}
+    /// ```
     pub fn builder_for(endpoint: &str) -> ChannelBuilder {
         let builder = Channel::builder(endpoint);
         match std::env::var(TOKEN_ENV) {
@@ -51,6 +144,31 @@ impl Client {
     }
 
     /// Creates a client that sends its calls over `channel`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "emulator")]
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use cwsandbox_control::connect::Channel;
+    /// # use cwsandbox_control::emulator::{Emulator, Timings};
+    /// # let emulator = Emulator::builder().timings(Timings::instant()).start().await?;
+    /// # let channel = Channel::builder(emulator.base_url())
+    /// #     .bearer_token(emulator.admin_token().to_string())
+    /// #     .build()?;
+    /// use cwsandbox_control::Client;
+    /// use cwsandbox_control::connect::Code;
+    /// use cwsandbox_control::v1beta2::GetRunnerRequest;
+    ///
+    /// let client = Client::new(channel);
+    /// let missing = client.get_runner(GetRunnerRequest { id: "no-such-runner".into() }).await;
+    /// assert_eq!(missing.unwrap_err().code(), Code::NotFound);
+    /// # Ok(())
+    /// # }
+    /// # #[cfg(not(feature = "emulator"))]
+    /// # fn main() {}
+    /// ```
     pub fn new(channel: Channel) -> Self {
         Self {
             inner: RunnerManagementServiceClient::new(channel),
@@ -58,6 +176,32 @@ impl Client {
     }
 
     /// Creates a client over any stub, such as a test double.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "emulator")]
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use cwsandbox_control::connect::Channel;
+    /// # use cwsandbox_control::emulator::{Emulator, Timings};
+    /// # let emulator = Emulator::builder().timings(Timings::instant()).start().await?;
+    /// # let channel = Channel::builder(emulator.base_url())
+    /// #     .bearer_token(emulator.admin_token().to_string())
+    /// #     .build()?;
+    /// use cwsandbox_control::Client;
+    /// use cwsandbox_control::v1beta2::ListProfileTemplatesRequest;
+    ///
+    /// // A channel is one stub; a test double that implements
+    /// // RunnerManagementServiceStub is another.
+    /// let client = Client::from_stub(channel);
+    /// let page = client.list_profile_templates(ListProfileTemplatesRequest::default()).await?;
+    /// assert!(page.next_page_token.is_empty());
+    /// # Ok(())
+    /// # }
+    /// # #[cfg(not(feature = "emulator"))]
+    /// # fn main() {}
+    /// ```
     pub fn from_stub(stub: impl RunnerManagementServiceStub) -> Self {
         Self {
             inner: RunnerManagementServiceClient::from_stub(stub),
@@ -65,6 +209,32 @@ impl Client {
     }
 
     /// Returns the generated client.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "emulator")]
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use cwsandbox_control::connect::Channel;
+    /// # use cwsandbox_control::emulator::{Emulator, Timings};
+    /// # let emulator = Emulator::builder().timings(Timings::instant()).start().await?;
+    /// # let channel = Channel::builder(emulator.base_url())
+    /// #     .bearer_token(emulator.admin_token().to_string())
+    /// #     .build()?;
+    /// use cwsandbox_control::Client;
+    /// use cwsandbox_control::ops::managed_runners;
+    /// use futures_util::TryStreamExt;
+    ///
+    /// let client = Client::new(channel);
+    /// // The functions of `ops` take the generated client.
+    /// let runners: Vec<_> = managed_runners(client.generated(), 50).try_collect().await?;
+    /// assert!(runners.is_empty());
+    /// # Ok(())
+    /// # }
+    /// # #[cfg(not(feature = "emulator"))]
+    /// # fn main() {}
+    /// ```
     pub fn generated(&self) -> &RunnerManagementServiceClient {
         &self.inner
     }
@@ -74,6 +244,34 @@ impl Client {
     /// # Errors
     ///
     /// Returns the status of the first List call that failed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "emulator")]
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use cwsandbox_control::connect::Channel;
+    /// # use cwsandbox_control::emulator::{Emulator, Timings};
+    /// # let emulator = Emulator::builder().timings(Timings::instant()).start().await?;
+    /// # let channel = Channel::builder(emulator.base_url())
+    /// #     .bearer_token(emulator.admin_token().to_string())
+    /// #     .build()?;
+    /// # let client = cwsandbox_control::Client::new(channel);
+    /// # use cwsandbox_control::v1beta2 as api;
+    /// # let spec = Some(api::ProfileSpec::default());
+    /// # let template = api::ProfileTemplate { display_name: "agents".into(), spec, ..Default::default() };
+    /// # let request = api::CreateProfileTemplateRequest { profile_template: Some(template) };
+    /// # let template = client.create_profile_template(request).await?;
+    /// # let created = template;
+    /// let found = client.find_profile_template("agents").await?;
+    /// assert_eq!(found.map(|template| template.id), Some(created.id));
+    /// assert_eq!(client.find_profile_template("no-such-template").await?, None);
+    /// # Ok(())
+    /// # }
+    /// # #[cfg(not(feature = "emulator"))]
+    /// # fn main() {}
+    /// ```
     pub async fn find_profile_template(
         &self,
         display_name: &str,
@@ -112,6 +310,39 @@ impl Client {
     ///
     /// Returns the server's status for a create it rejected, `AlreadyExists`
     /// for a different template of the same name, or the last failure.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "emulator")]
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use cwsandbox_control::connect::Channel;
+    /// # use cwsandbox_control::emulator::{Emulator, Timings};
+    /// # let emulator = Emulator::builder().timings(Timings::instant()).start().await?;
+    /// # let channel = Channel::builder(emulator.base_url())
+    /// #     .bearer_token(emulator.admin_token().to_string())
+    /// #     .build()?;
+    /// use cwsandbox_control::connect::Code;
+    /// use cwsandbox_control::v1beta2::{ProfileSpec, ProfileTemplate};
+    ///
+    /// # let client = cwsandbox_control::Client::new(channel);
+    /// let template = ProfileTemplate {
+    ///     display_name: "agents".into(),
+    ///     spec: Some(ProfileSpec { runtime_class: "gvisor".into(), ..Default::default() }),
+    ///     ..Default::default()
+    /// };
+    /// let created = client.create_profile_template_safely(template.clone()).await?;
+    /// assert_eq!(created.display_name, "agents");
+    ///
+    /// // The server rejects a second template of the same name.
+    /// let duplicate = client.create_profile_template_safely(template).await;
+    /// assert_eq!(duplicate.unwrap_err().code(), Code::AlreadyExists);
+    /// # Ok(())
+    /// # }
+    /// # #[cfg(not(feature = "emulator"))]
+    /// # fn main() {}
+    /// ```
     pub async fn create_profile_template_safely(
         &self,
         template: ProfileTemplate,
@@ -134,6 +365,47 @@ impl Client {
     ///
     /// Returns the server's status for a create it rejected, `AlreadyExists`
     /// for a different runner with the same runner id, or the last failure.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "emulator")]
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use cwsandbox_control::connect::Channel;
+    /// # use cwsandbox_control::emulator::{Emulator, Timings};
+    /// # let emulator = Emulator::builder().timings(Timings::instant()).start().await?;
+    /// # let channel = Channel::builder(emulator.base_url())
+    /// #     .bearer_token(emulator.admin_token().to_string())
+    /// #     .build()?;
+    /// use cwsandbox_control::v1beta2::{Runner, RunnerIdentity, RunnerProfileBinding};
+    ///
+    /// # let client = cwsandbox_control::Client::new(channel);
+    /// # use cwsandbox_control::v1beta2 as api;
+    /// # let spec = Some(api::ProfileSpec::default());
+    /// # let template = api::ProfileTemplate { display_name: "agents".into(), spec, ..Default::default() };
+    /// # let request = api::CreateProfileTemplateRequest { profile_template: Some(template) };
+    /// # let template = client.create_profile_template(request).await?;
+    /// let runner = Runner {
+    ///     identity: Some(RunnerIdentity {
+    ///         zone: "US-WEST-09B".into(),
+    ///         cluster_name: "lab-west-cks".into(),
+    ///         ..Default::default()
+    ///     }),
+    ///     profile_bindings: vec![RunnerProfileBinding {
+    ///         profile_template_id: template.id.clone(),
+    ///         is_default: true,
+    ///         ..Default::default()
+    ///     }],
+    ///     ..Default::default()
+    /// };
+    /// let created = client.create_managed_runner_safely("lab-west", runner).await?;
+    /// assert_eq!(created.identity.unwrap_or_default().runner_id, "lab-west");
+    /// # Ok(())
+    /// # }
+    /// # #[cfg(not(feature = "emulator"))]
+    /// # fn main() {}
+    /// ```
     pub async fn create_managed_runner_safely(
         &self,
         runner_id: &str,
@@ -207,6 +479,29 @@ impl Deref for Client {
 }
 
 /// Returns the resource attached to an `AlreadyExists` status by the safe creates.
+///
+/// # Examples
+///
+/// ```
+/// use cwsandbox_control::existing_resource;
+/// use cwsandbox_control::connect::{Code, Detail, OtherDetail, Status};
+/// use cwsandbox_control::v1beta2::ProfileTemplate;
+/// use prost::{Message, Name};
+///
+/// // The status a safe create returns when another template has the name.
+/// let existing = ProfileTemplate { id: "9d1e".into(), display_name: "agents".into(), ..Default::default() };
+/// let detail = OtherDetail {
+///     type_name: ProfileTemplate::full_name(),
+///     value: Some(existing.encode_to_vec()),
+///     json: None,
+///     decode_error: None,
+/// };
+/// let status = Status::client(Code::AlreadyExists, "a different ProfileTemplate exists")
+///     .with_detail(Detail::Other(detail));
+///
+/// let found: Option<ProfileTemplate> = existing_resource(&status);
+/// assert_eq!(found.map(|template| template.id).as_deref(), Some("9d1e"));
+/// ```
 pub fn existing_resource<M: prost::Message + prost::Name + Default>(status: &Status) -> Option<M> {
     status.details().iter().find_map(|detail| match detail {
         Detail::Other(other) if other.type_name == M::full_name() => {
@@ -306,189 +601,4 @@ fn bindings_match(sent: &Runner, existing: &Runner) -> bool {
         bindings
     };
     key(sent) == key(existing)
-}
-
-/// The outcome of an `ensure_*` call.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Ensured<T> {
-    /// The resource did not exist and was created.
-    Created(T),
-    /// The resource differed and was updated with `mask`.
-    Updated {
-        /// The resource as the server returned it.
-        resource: T,
-        /// The paths that were sent.
-        mask: crate::wkt::FieldMask,
-    },
-    /// The resource already matched; nothing was sent.
-    Unchanged(T),
-}
-
-impl Client {
-    /// Makes the server's profile template of `desired.display_name` match
-    /// `desired`: creates it when missing (safely), updates exactly the fields
-    /// that differ, or does nothing.
-    ///
-    /// # Errors
-    ///
-    /// Returns the status of the first call that failed.
-    pub async fn ensure_profile_template(
-        &self,
-        desired: ProfileTemplate,
-    ) -> Result<Ensured<ProfileTemplate>, Status> {
-        let existing = self.find_profile_template(&desired.display_name).await?;
-        match crate::ops::plan_profile_template(existing.as_ref(), &desired) {
-            Plan::Create => self
-                .create_profile_template_safely(desired)
-                .await
-                .map(Ensured::Created),
-            Plan::Unchanged => Ok(Ensured::Unchanged(existing.unwrap_or(desired))),
-            Plan::Update { mask, .. } => {
-                let mut template = desired;
-                template.id = existing.map(|found| found.id).unwrap_or_default();
-                let request = UpdateProfileTemplateRequest {
-                    profile_template: Some(template),
-                    update_mask: Some(mask.clone()),
-                };
-                let resource = self.inner.update_profile_template(request).await?;
-                Ok(Ensured::Updated { resource, mask })
-            }
-        }
-    }
-
-    /// Makes the server's runner `runner_id` match `desired`: creates it when
-    /// missing (safely), updates exactly the fields that differ, or does nothing.
-    ///
-    /// # Errors
-    ///
-    /// Returns `InvalidArgument` when `desired` changes an immutable field
-    /// (the cluster), else the status of the first call that failed.
-    pub async fn ensure_runner(
-        &self,
-        runner_id: &str,
-        desired: Runner,
-    ) -> Result<Ensured<Runner>, Status> {
-        let existing = self.lookup_runner(runner_id).await?;
-        let plan = crate::ops::plan_runner(existing.as_ref(), &desired)
-            .map_err(|error| Status::client(Code::InvalidArgument, error.to_string()).unsent())?;
-        match plan {
-            Plan::Create => self
-                .create_managed_runner_safely(runner_id, desired)
-                .await
-                .map(Ensured::Created),
-            Plan::Unchanged => Ok(Ensured::Unchanged(existing.unwrap_or(desired))),
-            Plan::Update { mask, .. } => {
-                let mut runner = desired;
-                runner.id = existing.map(|found| found.id).unwrap_or_default();
-                let request = UpdateManagedRunnerRequest {
-                    runner: Some(runner),
-                    update_mask: Some(mask.clone()),
-                };
-                let resource = self.inner.update_managed_runner(request).await?;
-                Ok(Ensured::Updated { resource, mask })
-            }
-        }
-    }
-
-    /// Binds a profile template to a runner, keeping the other bindings and
-    /// exactly one default.
-    ///
-    /// v1beta2 has no etag, so the runner is read again just before the write
-    /// and the call fails with `Aborted` when its bindings changed meanwhile,
-    /// instead of overwriting another client's change.
-    ///
-    /// # Errors
-    ///
-    /// Returns `FailedPrecondition` for a binding the rules forbid (see
-    /// [`crate::ops::bind`]), `Aborted` for a concurrent change, or the status
-    /// of the call that failed.
-    pub async fn bind_profile(
-        &self,
-        runner_id: &str,
-        profile_template_id: &str,
-        options: crate::ops::BindOptions,
-    ) -> Result<Runner, Status> {
-        let runner = self
-            .get_runner(GetRunnerRequest {
-                id: runner_id.to_string(),
-            })
-            .await?;
-        let bindings =
-            crate::ops::bind(&runner, profile_template_id, options).map_err(|error| {
-                Status::client(Code::FailedPrecondition, error.to_string()).unsent()
-            })?;
-        self.write_bindings(runner, bindings).await
-    }
-
-    /// Unbinds a profile template from a runner, with the same concurrency
-    /// check as [`bind_profile`](Self::bind_profile).
-    ///
-    /// # Errors
-    ///
-    /// Returns `FailedPrecondition` when the template is not bound or is the
-    /// default or last binding, `Aborted` for a concurrent change, or the
-    /// status of the call that failed.
-    pub async fn unbind_profile(
-        &self,
-        runner_id: &str,
-        profile_template_id: &str,
-    ) -> Result<Runner, Status> {
-        let runner = self
-            .get_runner(GetRunnerRequest {
-                id: runner_id.to_string(),
-            })
-            .await?;
-        let bindings = crate::ops::unbind(&runner, profile_template_id).map_err(|error| {
-            Status::client(Code::FailedPrecondition, error.to_string()).unsent()
-        })?;
-        self.write_bindings(runner, bindings).await
-    }
-
-    /// Writes a new binding list after checking that the runner's bindings
-    /// are still the ones it was computed from.
-    async fn write_bindings(
-        &self,
-        read: Runner,
-        bindings: Vec<crate::v1beta2::RunnerProfileBinding>,
-    ) -> Result<Runner, Status> {
-        let current = self
-            .get_runner(GetRunnerRequest {
-                id: read.id.clone(),
-            })
-            .await?;
-        if current.profile_bindings != read.profile_bindings {
-            let message = format!(
-                "the profile bindings of runner {} changed while this edit was prepared; read the runner again and retry",
-                read.id
-            );
-            return Err(Status::client(Code::Aborted, message).unsent());
-        }
-        let runner = Runner {
-            id: read.id,
-            profile_bindings: bindings,
-            ..Runner::default()
-        };
-        let mask = crate::wkt::FieldMask {
-            paths: vec!["profile_bindings".to_string()],
-        };
-        let request = UpdateManagedRunnerRequest {
-            runner: Some(runner),
-            update_mask: Some(mask),
-        };
-        self.inner.update_managed_runner(request).await
-    }
-
-    async fn lookup_runner(&self, runner_id: &str) -> Result<Option<Runner>, Status> {
-        match self
-            .inner
-            .get_runner(GetRunnerRequest {
-                id: runner_id.to_string(),
-            })
-            .await
-        {
-            Ok(found) => Ok(Some(found)),
-            Err(status) if status.is_not_found() => Ok(None),
-            Err(status) => Err(status),
-        }
-    }
 }

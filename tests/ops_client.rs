@@ -9,13 +9,12 @@ use std::time::Duration;
 
 use cwsandbox_control::connect::{BoxFuture, Code, Request, Response, Status};
 use cwsandbox_control::ops::{
-    WaitCondition, WaitError, managed_runner_pages, managed_runners, profile_templates,
-    wait_for_runner,
+    WaitCondition, WaitError, WaitOptions, managed_runner_pages, managed_runners,
+    profile_templates, wait_for_runner,
 };
 use cwsandbox_control::v1beta2::*;
 use cwsandbox_control::wkt::Empty;
 use futures_util::{StreamExt, TryStreamExt};
-use tokio::time::Instant;
 
 /// A stub that serves list calls from a table of pages keyed by token and
 /// `GetRunner` from a queue, and records every list request.
@@ -276,8 +275,8 @@ fn runner(install: RunnerInstallStatus, connection: RunnerConnectionStatus) -> R
     }
 }
 
-fn deadline(seconds: u64) -> Instant {
-    Instant::now() + Duration::from_secs(seconds)
+fn timeout(seconds: u64) -> WaitOptions {
+    WaitOptions::new(Duration::from_secs(seconds))
 }
 
 #[tokio::test]
@@ -297,7 +296,7 @@ async fn wait_reports_each_poll_until_connected() {
         &client(&stub),
         "lab",
         WaitCondition::Connected,
-        deadline(60),
+        timeout(60),
         |runner| seen.push(runner.install_status),
     )
     .await
@@ -324,7 +323,7 @@ async fn wait_stops_on_failed_install() {
         &client(&stub),
         "lab",
         WaitCondition::Ready,
-        deadline(60),
+        timeout(60),
         |_| {},
     )
     .await
@@ -350,7 +349,7 @@ async fn wait_deleted_ends_on_not_found() {
         &client(&stub),
         "lab",
         WaitCondition::Deleted,
-        deadline(60),
+        timeout(60),
         |_| {},
     )
     .await
@@ -365,7 +364,7 @@ async fn wait_not_found_is_error_for_ready() {
         &client(&stub),
         "gone",
         WaitCondition::Ready,
-        deadline(60),
+        timeout(60),
         |_| {},
     )
     .await
@@ -387,7 +386,7 @@ async fn wait_times_out_with_last_status() {
         &client(&stub),
         "lab",
         WaitCondition::Ready,
-        deadline(1),
+        timeout(1),
         |_| {},
     )
     .await

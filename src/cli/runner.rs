@@ -16,7 +16,7 @@ use super::resolve::{
     template_ids_by_name,
 };
 use crate::ops::{
-    BindOptions, Plan, WaitCondition, bind, plan_runner, unbind, validate_runner_mask,
+    BindOptions, Plan, WaitCondition, WaitOptions, bind, plan_runner, unbind, validate_runner_mask,
     wait_for_runner,
 };
 use crate::v1beta2::{
@@ -338,8 +338,8 @@ pub(crate) async fn wait_with_progress(
     condition: WaitCondition,
 ) -> CliResult<Option<Runner>> {
     let mut progress = RunnerProgress::new(format!("runner {id}"), context.stderr_is_terminal());
-    let deadline = tokio::time::Instant::now() + context.wait_timeout();
-    let result = wait_for_runner(client, id, condition, deadline, |runner| {
+    let options = WaitOptions::new(context.wait_timeout());
+    let result = wait_for_runner(client, id, condition, options, |runner| {
         progress.update(runner);
     })
     .await;

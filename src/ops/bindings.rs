@@ -10,6 +10,23 @@ use std::fmt;
 use crate::v1beta2::{Runner, RunnerProfileBinding};
 
 /// How to bind a profile template to a runner.
+///
+/// # Examples
+///
+/// ```
+/// use cwsandbox_control::ops::{BindOptions, bind};
+/// use cwsandbox_control::v1beta2::Runner;
+///
+/// let options = BindOptions {
+///     name: Some("gpu".into()),
+///     default: true,
+///     overrides_json: Some(r#"{"runtimeClass": "kata-qemu"}"#.into()),
+/// };
+/// let bindings = bind(&Runner::default(), "9d1e", options)?;
+/// assert_eq!(bindings[0].profile_name, "gpu");
+/// assert!(bindings[0].is_default);
+/// # Ok::<(), cwsandbox_control::ops::BindError>(())
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct BindOptions {
     /// The alias sandboxes select the profile by. `None` keeps the current
@@ -24,6 +41,24 @@ pub struct BindOptions {
 }
 
 /// A binding change that would leave the runner invalid.
+///
+/// # Examples
+///
+/// ```
+/// use cwsandbox_control::ops::{BindError, unbind};
+/// use cwsandbox_control::v1beta2::{Runner, RunnerProfileBinding};
+///
+/// let binding = |id: &str, is_default: bool| RunnerProfileBinding {
+///     profile_template_id: id.into(),
+///     is_default,
+///     ..Default::default()
+/// };
+/// let runner = Runner { profile_bindings: vec![binding("a", true)], ..Default::default() };
+///
+/// let error = unbind(&runner, "a").unwrap_err();
+/// assert!(matches!(error, BindError::UnbindLast { .. }));
+/// assert!(error.to_string().contains("bind another template first"));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum BindError {
@@ -114,6 +149,31 @@ impl std::error::Error for BindError {}
 ///
 /// Returns [`BindError::InvalidOverrides`] when the overrides are not a JSON
 /// object and [`BindError::DuplicateName`] when another binding has the alias.
+///
+/// # Examples
+///
+/// ```
+/// use cwsandbox_control::ops::{BindOptions, bind};
+/// use cwsandbox_control::v1beta2::{Runner, RunnerProfileBinding};
+///
+/// let binding = |id: &str, is_default: bool| RunnerProfileBinding {
+///     profile_template_id: id.into(),
+///     is_default,
+///     ..Default::default()
+/// };
+/// let runner = Runner { profile_bindings: vec![binding("a", true)], ..Default::default() };
+///
+/// // A new binding goes last; the current default stays.
+/// let bindings = bind(&runner, "b", BindOptions::default())?;
+/// let ids: Vec<_> = bindings.iter().map(|b| (b.profile_template_id.as_str(), b.is_default)).collect();
+/// assert_eq!(ids, [("a", true), ("b", false)]);
+///
+/// // With `default`, the new binding takes the flag.
+/// let bindings = bind(&runner, "b", BindOptions { default: true, ..Default::default() })?;
+/// let ids: Vec<_> = bindings.iter().map(|b| (b.profile_template_id.as_str(), b.is_default)).collect();
+/// assert_eq!(ids, [("a", false), ("b", true)]);
+/// # Ok::<(), cwsandbox_control::ops::BindError>(())
+/// ```
 pub fn bind(
     runner: &Runner,
     profile_template_id: &str,
@@ -172,6 +232,30 @@ pub fn bind(
 /// Returns [`BindError::NotBound`] when the template is not bound,
 /// [`BindError::UnbindLast`] for the only binding, and
 /// [`BindError::UnbindDefault`] for the default binding while others remain.
+///
+/// # Examples
+///
+/// ```
+/// use cwsandbox_control::ops::{BindError, unbind};
+/// use cwsandbox_control::v1beta2::{Runner, RunnerProfileBinding};
+///
+/// let binding = |id: &str, is_default: bool| RunnerProfileBinding {
+///     profile_template_id: id.into(),
+///     is_default,
+///     ..Default::default()
+/// };
+/// let runner = Runner {
+///     profile_bindings: vec![binding("a", true), binding("b", false)],
+///     ..Default::default()
+/// };
+///
+/// let bindings = unbind(&runner, "b")?;
+/// assert_eq!(bindings, [binding("a", true)]);
+///
+/// // The default binding stays while others remain.
+/// assert!(matches!(unbind(&runner, "a"), Err(BindError::UnbindDefault { .. })));
+/// # Ok::<(), BindError>(())
+/// ```
 pub fn unbind(
     runner: &Runner,
     profile_template_id: &str,

@@ -18,6 +18,17 @@ use crate::v1beta2::{ManagedRunnerSpec, ProfileTemplate, Runner, RunnerIdentity}
 use crate::wkt::FieldMask;
 
 /// The update mask paths a runner update accepts.
+///
+/// # Examples
+///
+/// ```
+/// use cwsandbox_control::ops::{RUNNER_MASK_PATHS, validate_runner_mask};
+/// use cwsandbox_control::wkt::FieldMask;
+///
+/// let every_path = FieldMask { paths: RUNNER_MASK_PATHS.iter().map(|path| path.to_string()).collect() };
+/// assert!(validate_runner_mask(&every_path).is_ok());
+/// assert!(!RUNNER_MASK_PATHS.contains(&"identity.cluster_name"), "the cluster is immutable");
+/// ```
 pub const RUNNER_MASK_PATHS: &[&str] = &[
     "display_name",
     "identity.zone",
@@ -30,9 +41,37 @@ pub const RUNNER_MASK_PATHS: &[&str] = &[
 ];
 
 /// The update mask paths a profile template update accepts.
+///
+/// # Examples
+///
+/// ```
+/// use cwsandbox_control::ops::{PROFILE_TEMPLATE_MASK_PATHS, validate_profile_template_mask};
+/// use cwsandbox_control::wkt::FieldMask;
+///
+/// let every_path = FieldMask {
+///     paths: PROFILE_TEMPLATE_MASK_PATHS.iter().map(|path| path.to_string()).collect(),
+/// };
+/// assert!(validate_profile_template_mask(&every_path).is_ok());
+/// assert!(!PROFILE_TEMPLATE_MASK_PATHS.contains(&"display_name"), "the name is immutable");
+/// ```
 pub const PROFILE_TEMPLATE_MASK_PATHS: &[&str] = &["description", "spec", "labels"];
 
 /// An update mask path that the resource does not accept.
+///
+/// # Examples
+///
+/// ```
+/// use cwsandbox_control::ops::validate_profile_template_mask;
+/// use cwsandbox_control::wkt::FieldMask;
+///
+/// let mask = FieldMask { paths: vec!["display_name".into()] };
+/// let error = validate_profile_template_mask(&mask).unwrap_err();
+/// assert_eq!(
+///     error.to_string(),
+///     "invalid update mask path `display_name` for a profile template: \
+///      the mutable paths are description, spec, labels"
+/// );
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MaskError {
     path: String,
@@ -42,11 +81,33 @@ pub struct MaskError {
 
 impl MaskError {
     /// Returns the rejected path.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use cwsandbox_control::ops::validate_runner_mask;
+    /// use cwsandbox_control::wkt::FieldMask;
+    ///
+    /// let mask = FieldMask { paths: vec!["display_name".into(), "identity.cluster_id".into()] };
+    /// let error = validate_runner_mask(&mask).unwrap_err();
+    /// assert_eq!(error.path(), "identity.cluster_id");
+    /// ```
     pub fn path(&self) -> &str {
         &self.path
     }
 
     /// Returns the paths the resource accepts.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use cwsandbox_control::ops::{PROFILE_TEMPLATE_MASK_PATHS, validate_profile_template_mask};
+    /// use cwsandbox_control::wkt::FieldMask;
+    ///
+    /// let mask = FieldMask { paths: vec!["id".into()] };
+    /// let error = validate_profile_template_mask(&mask).unwrap_err();
+    /// assert_eq!(error.allowed(), PROFILE_TEMPLATE_MASK_PATHS);
+    /// ```
     pub fn allowed(&self) -> &'static [&'static str] {
         self.allowed
     }
@@ -71,6 +132,20 @@ impl std::error::Error for MaskError {}
 /// # Errors
 ///
 /// Returns the first path that is unknown or immutable.
+///
+/// # Examples
+///
+/// ```
+/// use cwsandbox_control::ops::validate_runner_mask;
+/// use cwsandbox_control::wkt::FieldMask;
+///
+/// let valid = FieldMask { paths: vec!["managed_spec.release_channel".into()] };
+/// assert!(validate_runner_mask(&valid).is_ok());
+///
+/// let immutable = FieldMask { paths: vec!["identity.cluster_name".into()] };
+/// let error = validate_runner_mask(&immutable).unwrap_err();
+/// assert_eq!(error.path(), "identity.cluster_name");
+/// ```
 pub fn validate_runner_mask(mask: &FieldMask) -> Result<(), MaskError> {
     validate(mask, "runner", RUNNER_MASK_PATHS)
 }
@@ -81,6 +156,19 @@ pub fn validate_runner_mask(mask: &FieldMask) -> Result<(), MaskError> {
 /// # Errors
 ///
 /// Returns the first path that is unknown or immutable.
+///
+/// # Examples
+///
+/// ```
+/// use cwsandbox_control::ops::validate_profile_template_mask;
+/// use cwsandbox_control::wkt::FieldMask;
+///
+/// let valid = FieldMask { paths: vec!["description".into(), "labels".into()] };
+/// assert!(validate_profile_template_mask(&valid).is_ok());
+///
+/// let unknown = FieldMask { paths: vec!["spec.runtimeClass".into()] };
+/// assert_eq!(validate_profile_template_mask(&unknown).unwrap_err().path(), "spec.runtimeClass");
+/// ```
 pub fn validate_profile_template_mask(mask: &FieldMask) -> Result<(), MaskError> {
     validate(mask, "profile template", PROFILE_TEMPLATE_MASK_PATHS)
 }
@@ -109,6 +197,23 @@ fn validate(
 ///
 /// The two booleans of `managed_spec` have no path of their own, so a change
 /// to either adds the parent path `managed_spec`.
+///
+/// # Examples
+///
+/// ```
+/// use cwsandbox_control::ops::runner_mask;
+/// use cwsandbox_control::v1beta2::{ManagedRunnerSpec, Runner};
+///
+/// let old = Runner::default();
+/// let new = Runner {
+///     display_name: "Lab (west)".into(),
+///     managed_spec: Some(ManagedRunnerSpec { enforce_resource_limits: true, ..Default::default() }),
+///     ..Default::default()
+/// };
+/// // The boolean has no path of its own, so the mask names its parent.
+/// assert_eq!(runner_mask(&old, &new).paths, ["display_name", "managed_spec"]);
+/// assert!(runner_mask(&new, &new).paths.is_empty());
+/// ```
 pub fn runner_mask(old: &Runner, new: &Runner) -> FieldMask {
     let mut paths = Vec::new();
     if old.display_name != new.display_name {
@@ -148,6 +253,19 @@ pub fn runner_mask(old: &Runner, new: &Runner) -> FieldMask {
 
 /// Computes the mask that turns `old` into `new` on the template's mutable
 /// fields: `description`, `spec` and `labels`.
+///
+/// # Examples
+///
+/// ```
+/// use cwsandbox_control::ops::profile_template_mask;
+/// use cwsandbox_control::v1beta2::ProfileTemplate;
+///
+/// let old = ProfileTemplate { display_name: "agents".into(), ..Default::default() };
+/// let mut new = old.clone();
+/// new.description = "Sandboxes of the agent fleet".into();
+/// new.labels.insert("team".into(), "ml".into());
+/// assert_eq!(profile_template_mask(&old, &new).paths, ["description", "labels"]);
+/// ```
 pub fn profile_template_mask(old: &ProfileTemplate, new: &ProfileTemplate) -> FieldMask {
     let mut paths = Vec::new();
     if old.description != new.description {
@@ -169,6 +287,25 @@ pub fn profile_template_mask(old: &ProfileTemplate, new: &ProfileTemplate) -> Fi
 ///
 /// Returns the first path that [`validate_runner_mask`] rejects; `target` is
 /// unchanged then.
+///
+/// # Examples
+///
+/// ```
+/// use cwsandbox_control::ops::apply_runner_mask;
+/// use cwsandbox_control::v1beta2::Runner;
+/// use cwsandbox_control::wkt::FieldMask;
+///
+/// let mut stored = Runner { display_name: "lab".into(), ..Default::default() };
+/// let source = Runner { display_name: "Lab (west)".into(), ..Default::default() };
+/// apply_runner_mask(&mut stored, &source, &FieldMask { paths: vec!["display_name".into()] })?;
+/// assert_eq!(stored.display_name, "Lab (west)");
+///
+/// // A rejected mask leaves the target unchanged.
+/// let immutable = FieldMask { paths: vec!["identity.cluster_id".into()] };
+/// assert!(apply_runner_mask(&mut stored, &Runner::default(), &immutable).is_err());
+/// assert_eq!(stored.display_name, "Lab (west)");
+/// # Ok::<(), cwsandbox_control::ops::MaskError>(())
+/// ```
 pub fn apply_runner_mask(
     target: &mut Runner,
     source: &Runner,
@@ -214,6 +351,21 @@ pub fn apply_runner_mask(
 ///
 /// Returns the first path that [`validate_profile_template_mask`] rejects;
 /// `target` is unchanged then.
+///
+/// # Examples
+///
+/// ```
+/// use cwsandbox_control::ops::apply_profile_template_mask;
+/// use cwsandbox_control::v1beta2::ProfileTemplate;
+/// use cwsandbox_control::wkt::FieldMask;
+///
+/// let mut stored = ProfileTemplate { description: "old".into(), ..Default::default() };
+/// // A listed path whose value is empty clears the field.
+/// let source = ProfileTemplate::default();
+/// apply_profile_template_mask(&mut stored, &source, &FieldMask { paths: vec!["description".into()] })?;
+/// assert_eq!(stored.description, "");
+/// # Ok::<(), cwsandbox_control::ops::MaskError>(())
+/// ```
 pub fn apply_profile_template_mask(
     target: &mut ProfileTemplate,
     source: &ProfileTemplate,

@@ -34,6 +34,6 @@ pub use mask::{
 pub use pages::{managed_runner_pages, managed_runners, profile_template_pages, profile_templates};
 pub use plan::{Diff, FieldChange, Plan, PlanError, plan_profile_template, plan_runner};
 pub use wait::{
-    POLL_INTERVAL, WaitCondition, WaitError, describe_install_error, describe_status,
-    wait_for_runner,
+    DEFAULT_WAIT_TIMEOUT, POLL_INTERVAL, WaitCondition, WaitError, WaitOptions,
+    describe_install_error, describe_status, wait_for_runner,
 };

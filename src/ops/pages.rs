@@ -22,6 +22,37 @@ use crate::v1beta2::{
 
 /// Streams the pages of `ListProfileTemplates`, `page_size` items at most
 /// each (0 lets the server choose).
+///
+/// # Examples
+///
+/// ```
+/// # #[cfg(feature = "emulator")]
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # use cwsandbox_control::connect::Channel;
+/// # use cwsandbox_control::emulator::{Emulator, Timings};
+/// # let emulator = Emulator::builder().timings(Timings::instant()).start().await?;
+/// # let channel = Channel::builder(emulator.base_url())
+/// #     .bearer_token(emulator.admin_token().to_string())
+/// #     .build()?;
+/// use cwsandbox_control::ops::profile_template_pages;
+/// use futures_util::TryStreamExt;
+///
+/// # let client = cwsandbox_control::v1beta2::RunnerManagementServiceClient::new(channel);
+/// # use cwsandbox_control::v1beta2 as api;
+/// # for name in ["agents", "batch", "ci"] {
+/// #     let spec = Some(api::ProfileSpec::default());
+/// #     let template = api::ProfileTemplate { display_name: name.into(), spec, ..Default::default() };
+/// #     client.create_profile_template(api::CreateProfileTemplateRequest { profile_template: Some(template) }).await?;
+/// # }
+/// let pages: Vec<_> = profile_template_pages(&client, 2).try_collect().await?;
+/// let sizes: Vec<usize> = pages.iter().map(|page| page.profile_templates.len()).collect();
+/// assert_eq!(sizes, [2, 1]);
+/// # Ok(())
+/// # }
+/// # #[cfg(not(feature = "emulator"))]
+/// # fn main() {}
+/// ```
 pub fn profile_template_pages(
     client: &RunnerManagementServiceClient,
     page_size: i32,
@@ -43,6 +74,39 @@ pub fn profile_template_pages(
 }
 
 /// Streams every profile template, fetching pages of `page_size` as needed.
+///
+/// # Examples
+///
+/// ```
+/// # #[cfg(feature = "emulator")]
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # use cwsandbox_control::connect::Channel;
+/// # use cwsandbox_control::emulator::{Emulator, Timings};
+/// # let emulator = Emulator::builder().timings(Timings::instant()).start().await?;
+/// # let channel = Channel::builder(emulator.base_url())
+/// #     .bearer_token(emulator.admin_token().to_string())
+/// #     .build()?;
+/// use cwsandbox_control::ops::profile_templates;
+/// use futures_util::TryStreamExt;
+///
+/// # let client = cwsandbox_control::v1beta2::RunnerManagementServiceClient::new(channel);
+/// # use cwsandbox_control::v1beta2 as api;
+/// # for name in ["agents", "batch", "ci"] {
+/// #     let spec = Some(api::ProfileSpec::default());
+/// #     let template = api::ProfileTemplate { display_name: name.into(), spec, ..Default::default() };
+/// #     client.create_profile_template(api::CreateProfileTemplateRequest { profile_template: Some(template) }).await?;
+/// # }
+/// // Pages of 2 are fetched as the stream is read.
+/// let templates: Vec<_> = profile_templates(&client, 2).try_collect().await?;
+/// let mut names: Vec<String> = templates.into_iter().map(|template| template.display_name).collect();
+/// names.sort();
+/// assert_eq!(names, ["agents", "batch", "ci"]);
+/// # Ok(())
+/// # }
+/// # #[cfg(not(feature = "emulator"))]
+/// # fn main() {}
+/// ```
 pub fn profile_templates(
     client: &RunnerManagementServiceClient,
     page_size: i32,
@@ -54,6 +118,44 @@ pub fn profile_templates(
 
 /// Streams the pages of `ListManagedRunners`, `page_size` items at most each
 /// (0 lets the server choose).
+///
+/// # Examples
+///
+/// ```
+/// # #[cfg(feature = "emulator")]
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # use cwsandbox_control::connect::Channel;
+/// # use cwsandbox_control::emulator::{Emulator, Timings};
+/// # let emulator = Emulator::builder().timings(Timings::instant()).start().await?;
+/// # let channel = Channel::builder(emulator.base_url())
+/// #     .bearer_token(emulator.admin_token().to_string())
+/// #     .build()?;
+/// use cwsandbox_control::ops::managed_runner_pages;
+/// use futures_util::TryStreamExt;
+///
+/// # let client = cwsandbox_control::v1beta2::RunnerManagementServiceClient::new(channel);
+/// # use cwsandbox_control::v1beta2 as api;
+/// # let spec = Some(api::ProfileSpec::default());
+/// # let template = api::ProfileTemplate { display_name: "agents".into(), spec, ..Default::default() };
+/// # let template = client.create_profile_template(api::CreateProfileTemplateRequest { profile_template: Some(template) }).await?;
+/// # // The emulator places at most one managed runner on each cluster.
+/// # let clusters = [("lab-west-cks", "US-WEST-09B"), ("cks-east-04a", "US-EAST-04A"), ("cks-central-02a", "US-CENTRAL-02A")];
+/// # for (runner_id, (cluster, zone)) in ["lab-a", "lab-b", "lab-c"].into_iter().zip(clusters) {
+/// #     let binding = api::RunnerProfileBinding { profile_template_id: template.id.clone(), is_default: true, ..Default::default() };
+/// #     let identity = api::RunnerIdentity { zone: zone.into(), cluster_name: cluster.into(), ..Default::default() };
+/// #     let runner = api::Runner { identity: Some(identity), profile_bindings: vec![binding], ..Default::default() };
+/// #     client.create_managed_runner(api::CreateManagedRunnerRequest { runner_id: runner_id.into(), runner: Some(runner) }).await?;
+/// # }
+/// let pages: Vec<_> = managed_runner_pages(&client, 2).try_collect().await?;
+/// let sizes: Vec<usize> = pages.iter().map(|page| page.runners.len()).collect();
+/// assert_eq!(sizes, [2, 1]);
+/// assert!(pages[1].next_page_token.is_empty());
+/// # Ok(())
+/// # }
+/// # #[cfg(not(feature = "emulator"))]
+/// # fn main() {}
+/// ```
 pub fn managed_runner_pages(
     client: &RunnerManagementServiceClient,
     page_size: i32,
@@ -75,6 +177,46 @@ pub fn managed_runner_pages(
 }
 
 /// Streams every managed runner, fetching pages of `page_size` as needed.
+///
+/// # Examples
+///
+/// ```
+/// # #[cfg(feature = "emulator")]
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # use cwsandbox_control::connect::Channel;
+/// # use cwsandbox_control::emulator::{Emulator, Timings};
+/// # let emulator = Emulator::builder().timings(Timings::instant()).start().await?;
+/// # let channel = Channel::builder(emulator.base_url())
+/// #     .bearer_token(emulator.admin_token().to_string())
+/// #     .build()?;
+/// use cwsandbox_control::ops::managed_runners;
+/// use futures_util::{StreamExt, TryStreamExt};
+///
+/// # let client = cwsandbox_control::v1beta2::RunnerManagementServiceClient::new(channel);
+/// # use cwsandbox_control::v1beta2 as api;
+/// # let spec = Some(api::ProfileSpec::default());
+/// # let template = api::ProfileTemplate { display_name: "agents".into(), spec, ..Default::default() };
+/// # let template = client.create_profile_template(api::CreateProfileTemplateRequest { profile_template: Some(template) }).await?;
+/// # // The emulator places at most one managed runner on each cluster.
+/// # let clusters = [("lab-west-cks", "US-WEST-09B"), ("cks-east-04a", "US-EAST-04A"), ("cks-central-02a", "US-CENTRAL-02A")];
+/// # for (runner_id, (cluster, zone)) in ["lab-a", "lab-b", "lab-c"].into_iter().zip(clusters) {
+/// #     let binding = api::RunnerProfileBinding { profile_template_id: template.id.clone(), is_default: true, ..Default::default() };
+/// #     let identity = api::RunnerIdentity { zone: zone.into(), cluster_name: cluster.into(), ..Default::default() };
+/// #     let runner = api::Runner { identity: Some(identity), profile_bindings: vec![binding], ..Default::default() };
+/// #     client.create_managed_runner(api::CreateManagedRunnerRequest { runner_id: runner_id.into(), runner: Some(runner) }).await?;
+/// # }
+/// // Taking one runner sends one List call.
+/// let first: Vec<_> = managed_runners(&client, 2).take(1).collect().await;
+/// assert_eq!(first.len(), 1);
+///
+/// let all: Vec<_> = managed_runners(&client, 2).try_collect().await?;
+/// assert_eq!(all.len(), 3);
+/// # Ok(())
+/// # }
+/// # #[cfg(not(feature = "emulator"))]
+/// # fn main() {}
+/// ```
 pub fn managed_runners(
     client: &RunnerManagementServiceClient,
     page_size: i32,

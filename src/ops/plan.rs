@@ -19,6 +19,28 @@ use crate::v1beta2::{ProfileTemplate, ReleaseChannel, Runner};
 use crate::wkt::FieldMask;
 
 /// What to do so that the server stores the desired resource.
+///
+/// # Examples
+///
+/// ```
+/// use cwsandbox_control::ops::{Plan, plan_profile_template};
+/// use cwsandbox_control::v1beta2::ProfileTemplate;
+///
+/// let existing = ProfileTemplate { id: "9d1e".into(), display_name: "agents".into(), ..Default::default() };
+/// let desired = ProfileTemplate {
+///     display_name: "agents".into(),
+///     description: "Sandboxes of the agent fleet".into(),
+///     ..Default::default()
+/// };
+///
+/// assert_eq!(plan_profile_template(None, &desired), Plan::Create);
+/// assert_eq!(plan_profile_template(Some(&existing), &existing), Plan::Unchanged);
+/// let Plan::Update { mask, diff } = plan_profile_template(Some(&existing), &desired) else {
+///     panic!("a new description is an update");
+/// };
+/// assert_eq!(mask.paths, ["description"]);
+/// assert_eq!(diff.to_string(), "description: (unset) -> \"Sandboxes of the agent fleet\"\n");
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub enum Plan {
     /// The resource does not exist: create it.
@@ -35,6 +57,22 @@ pub enum Plan {
 }
 
 /// An immutable field whose desired value differs from the server's.
+///
+/// # Examples
+///
+/// ```
+/// use cwsandbox_control::ops::plan_runner;
+/// use cwsandbox_control::v1beta2::{Runner, RunnerIdentity};
+///
+/// let on = |cluster: &str| Runner {
+///     identity: Some(RunnerIdentity { cluster_name: cluster.into(), ..Default::default() }),
+///     ..Default::default()
+/// };
+/// let error = plan_runner(Some(&on("lab-west-cks")), &on("lab-east-cks")).unwrap_err();
+/// assert_eq!(error.path, "identity.clusterName");
+/// assert_eq!(error.current, "lab-west-cks");
+/// assert_eq!(error.desired, "lab-east-cks");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlanError {
     /// The field, as a JSON path.
@@ -59,12 +97,51 @@ impl fmt::Display for PlanError {
 impl std::error::Error for PlanError {}
 
 /// The changed fields between two versions of a resource.
+///
+/// # Examples
+///
+/// ```
+/// use cwsandbox_control::ops::{Plan, plan_profile_template};
+/// use cwsandbox_control::v1beta2::ProfileTemplate;
+///
+/// let existing = ProfileTemplate { id: "9d1e".into(), display_name: "agents".into(), ..Default::default() };
+/// let desired = ProfileTemplate {
+///     display_name: "agents".into(),
+///     description: "Sandboxes of the agent fleet".into(),
+///     ..Default::default()
+/// };
+///
+/// let Plan::Update { diff, .. } = plan_profile_template(Some(&existing), &desired) else {
+///     panic!("a new description is an update");
+/// };
+/// assert!(!diff.is_empty());
+/// assert_eq!(diff.changes().len(), 1);
+/// ```
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Diff {
     changes: Vec<FieldChange>,
 }
 
 /// One changed leaf value. `None` means the field is unset.
+///
+/// # Examples
+///
+/// ```
+/// use cwsandbox_control::ops::{Plan, plan_runner};
+/// use cwsandbox_control::v1beta2::Runner;
+/// use serde_json::json;
+///
+/// let existing = Runner { display_name: "lab".into(), ..Default::default() };
+/// let desired = Runner { display_name: "Lab (west)".into(), ..Default::default() };
+/// let Ok(Plan::Update { diff, .. }) = plan_runner(Some(&existing), &desired) else {
+///     panic!("a new display name is an update");
+/// };
+/// let change = &diff.changes()[0];
+/// assert_eq!(change.path, "displayName");
+/// assert_eq!(change.old, Some(json!("lab")));
+/// assert_eq!(change.new, Some(json!("Lab (west)")));
+/// assert_eq!(change.to_string(), r#"displayName: "lab" -> "Lab (west)""#);
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct FieldChange {
     /// The JSON path of the value: `managedSpec.releaseChannel`,
@@ -78,11 +155,40 @@ pub struct FieldChange {
 
 impl Diff {
     /// Returns the changes in path order within each masked field.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use cwsandbox_control::ops::{Plan, plan_profile_template};
+    /// use cwsandbox_control::v1beta2::ProfileTemplate;
+    ///
+    /// let existing = ProfileTemplate { id: "9d1e".into(), display_name: "agents".into(), ..Default::default() };
+    /// let desired = ProfileTemplate {
+    ///     display_name: "agents".into(),
+    ///     description: "Sandboxes of the agent fleet".into(),
+    ///     ..Default::default()
+    /// };
+    ///
+    /// let Plan::Update { diff, .. } = plan_profile_template(Some(&existing), &desired) else {
+    ///     panic!("a new description is an update");
+    /// };
+    /// let paths: Vec<&str> = diff.changes().iter().map(|change| change.path.as_str()).collect();
+    /// assert_eq!(paths, ["description"]);
+    /// ```
     pub fn changes(&self) -> &[FieldChange] {
         &self.changes
     }
 
     /// Returns true when nothing changed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use cwsandbox_control::ops::Diff;
+    ///
+    /// assert!(Diff::default().is_empty());
+    /// assert_eq!(Diff::default().to_string(), "");
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.changes.is_empty()
     }
@@ -119,6 +225,30 @@ fn show(value: Option<&Value>) -> String {
 
 /// Plans the change that makes the server hold `desired`, a template found
 /// by its display name (`existing` is `None` when there is none).
+///
+/// # Examples
+///
+/// ```
+/// use cwsandbox_control::ops::{Plan, plan_profile_template};
+/// use cwsandbox_control::v1beta2::{ProfileSpec, ProfileTemplate};
+///
+/// let with_network = |json: &str| ProfileTemplate {
+///     display_name: "agents".into(),
+///     spec: Some(ProfileSpec { network_config_json: json.into(), ..Default::default() }),
+///     ..Default::default()
+/// };
+/// // JSON strings that parse to the same value are equal.
+/// let existing = with_network(r#"{"egress": {"default": "deny"}}"#);
+/// let desired = with_network(r#"{"egress":{"default":"deny"}}"#);
+/// assert_eq!(plan_profile_template(Some(&existing), &desired), Plan::Unchanged);
+///
+/// let desired = with_network(r#"{"egress":{"default":"allow"}}"#);
+/// let Plan::Update { mask, diff } = plan_profile_template(Some(&existing), &desired) else {
+///     panic!("a new egress default is an update");
+/// };
+/// assert_eq!(mask.paths, ["spec"]);
+/// assert_eq!(diff.changes()[0].path, "spec.networkConfigJson");
+/// ```
 pub fn plan_profile_template(
     existing: Option<&ProfileTemplate>,
     desired: &ProfileTemplate,
@@ -142,6 +272,30 @@ pub fn plan_profile_template(
 ///
 /// Returns a [`PlanError`] when the file sets a cluster that differs from the
 /// runner's: the cluster of a runner is immutable.
+///
+/// # Examples
+///
+/// ```
+/// use cwsandbox_control::ops::{Plan, plan_runner};
+/// use cwsandbox_control::v1beta2::{ManagedRunnerSpec, ReleaseChannel, Runner, RunnerIdentity};
+///
+/// let runner = |zone: &str, channel: ReleaseChannel| Runner {
+///     identity: Some(RunnerIdentity { zone: zone.into(), ..Default::default() }),
+///     managed_spec: Some(ManagedRunnerSpec { release_channel: channel as i32, ..Default::default() }),
+///     ..Default::default()
+/// };
+/// // Zones differ only in case, and an unset channel means STABLE.
+/// let existing = runner("US-WEST-09B", ReleaseChannel::Stable);
+/// let desired = runner("us-west-09b", ReleaseChannel::Unspecified);
+/// assert_eq!(plan_runner(Some(&existing), &desired)?, Plan::Unchanged);
+///
+/// let desired = runner("US-WEST-09B", ReleaseChannel::Rapid);
+/// let Plan::Update { mask, .. } = plan_runner(Some(&existing), &desired)? else {
+///     panic!("a new release channel is an update");
+/// };
+/// assert_eq!(mask.paths, ["managed_spec.release_channel"]);
+/// # Ok::<(), cwsandbox_control::ops::PlanError>(())
+/// ```
 pub fn plan_runner(existing: Option<&Runner>, desired: &Runner) -> Result<Plan, PlanError> {
     let Some(existing) = existing else {
         return Ok(Plan::Create);

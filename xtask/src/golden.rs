@@ -27,20 +27,27 @@ pub fn expected_dir(repo: &Path) -> PathBuf {
 /// Runs the generator on the golden test proto, with the crate's public paths
 /// so that the output compiles from outside the crate.
 pub fn generate(repo: &Path) -> Result<Vec<(String, String)>> {
-    let config = codegen::Config {
+    let output = codegen::generate(&config(repo)).map_err(|message| anyhow!(message))?;
+    Ok(output
+        .files
+        .into_iter()
+        .map(|file| (file.name, file.contents))
+        .collect())
+}
+
+/// Returns the generator settings of the golden files.
+fn config(repo: &Path) -> codegen::Config {
+    codegen::Config {
         proto_root: repo.join("tests/golden/proto"),
         files: vec!["golden/v1/golden.proto".to_string()],
         packages: vec!["golden.v1".to_string()],
         runtime_path: "::cwsandbox_control::connect".to_string(),
         wkt_path: "::cwsandbox_control::wkt".to_string(),
         include_dirs: vec![repo.join("proto")],
-    };
-    let output = codegen::generate(&config).map_err(|message| anyhow!(message))?;
-    Ok(output
-        .files
-        .into_iter()
-        .map(|file| (file.name, file.contents))
-        .collect())
+        // The golden files compile in a test crate whose doc comments never
+        // run, so they carry no examples.
+        doc_examples: None,
+    }
 }
 
 /// Writes the golden files and returns their names.
@@ -71,4 +78,94 @@ pub fn check(repo: &Path) -> Result<Vec<Drift>> {
         }
     }
     Ok(drifts)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+
+    /// The methods of the golden `ShelfServiceClient`.
+    const METHODS: [&str; 7] = [
+        "new",
+        "from_stub",
+        "stub",
+        "get_shelf",
+        "update_shelf",
+        "delete_shelf",
+        "echo",
+    ];
+
+    fn examples() -> BTreeMap<String, String> {
+        METHODS
+            .iter()
+            .map(|method| {
+                let key = format!("ShelfServiceClient::{method}");
+                (
+                    key,
+                    format!("# let hidden = 1;\nassert_eq!(\"{method}\", \"{method}\");"),
+                )
+            })
+            .collect()
+    }
+
+    fn client_file(config: &codegen::Config) -> Result<String, String> {
+        let output = codegen::generate(config)?;
+        let file = output
+            .files
+            .into_iter()
+            .find(|file| file.name == "golden.v1.client.rs")
+            .ok_or("no client file was generated")?;
+        Ok(file.contents)
+    }
+
+    #[test]
+    fn examples_go_into_method_docs() {
+        let mut config = config(&crate::repo_root());
+        config.doc_examples = Some(examples());
+        let code = client_file(&config).unwrap();
+        for method in METHODS {
+            let line = format!("assert_eq!(\"{method}\", \"{method}\");");
+            assert!(code.contains(&line), "no example for {method}:\n{code}");
+        }
+        assert!(code.contains("/// # Examples"), "{code}");
+        assert!(code.contains("/// # let hidden = 1;"), "{code}");
+    }
+
+    #[test]
+    fn no_examples_without_config() {
+        let code = client_file(&config(&crate::repo_root())).unwrap();
+        assert!(!code.contains("# Examples"), "{code}");
+    }
+
+    #[test]
+    fn missing_example_is_error() {
+        let mut config = config(&crate::repo_root());
+        let mut partial = examples();
+        partial.remove("ShelfServiceClient::echo");
+        config.doc_examples = Some(partial);
+        let error = client_file(&config).unwrap_err();
+        assert!(
+            error.contains("no doc example for ShelfServiceClient::echo"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn unknown_example_key_is_error() {
+        let mut config = config(&crate::repo_root());
+        let mut extra = examples();
+        extra.insert(
+            "ShelfServiceClient::list_shelves".to_string(),
+            "1;".to_string(),
+        );
+        config.doc_examples = Some(extra);
+        let error = client_file(&config).unwrap_err();
+        assert!(
+            error.contains("ShelfServiceClient::list_shelves"),
+            "{error}"
+        );
+        assert!(error.contains("name no generated client method"), "{error}");
+    }
 }
