@@ -151,9 +151,9 @@ fn client(base: &str, token: &str) -> Result<RunnerManagementServiceClient, Stri
 
 /// Runs the emulator, creates `items` templates, prints `listening URL TOKEN`
 /// and serves until standard input closes.
-// NOTE: each emulator write copies the whole state, so seeding takes time
-// quadratic in `items`: 10,000 creates took 218 s on a loaded 2-CPU machine.
-// For 100,000 items, list from the connect-node peer with `--base` instead.
+// With `state`, each create waits for an fsync of the journal, so seeding
+// takes far longer than in memory (BENCHMARKS.md, "Emulator writes and List
+// pages").
 async fn serve(items: usize, state: Option<&str>) -> Result<(), String> {
     let mut builder = Emulator::builder();
     if let Some(path) = state {
