@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! cargo build --release --features emulator --example bench_pagination
-//! target/release/examples/bench_pagination [--items N] [--page-size P]
+//! target/release/examples/bench_pagination [--items N] [--page-size P] [--state FILE]
 //! ```
 //!
 //! The program starts itself again as a child process that runs the emulator
@@ -13,7 +13,11 @@
 //! `ops::profile_template_pages` and drops each page after counting it. It prints one JSON line with the resident set size (RSS):
 //! the baseline before the first full page, a sample every 10,000 items, and
 //! the peak. The line also has the JSON size of one page and the peak growth
-//! over the baseline in pages.
+//! over the baseline in pages, and the mean time of one List call. The child
+//! prints the time the creates took to standard error.
+//!
+//! With `--state FILE`, the emulator keeps its state in FILE, so every create
+//! is written durably before it is acknowledged. FILE must not exist yet.
 //!
 //! With `--base URL` (and `--token T`), the program lists from a server that
 //! is already running and contains N templates, such as the connect-node peer
@@ -35,7 +39,8 @@ use cwsandbox_control::v1beta2::{
 };
 use futures_util::TryStreamExt as _;
 
-const USAGE: &str = "usage: bench_pagination [--items N] [--page-size P] [--base URL [--token T]]";
+const USAGE: &str =
+    "usage: bench_pagination [--items N] [--page-size P] [--state FILE] [--base URL [--token T]]";
 /// Concurrent creates while the server fills itself.
 const SEED_CONCURRENCY: usize = 16;
 /// Items between two RSS samples.
@@ -47,6 +52,8 @@ struct Options {
     /// An already running server to list from, instead of the emulator.
     base: Option<String>,
     token: String,
+    /// State file of the emulator; `None` keeps its state in memory.
+    state: Option<String>,
 }
 
 fn parse_options(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
@@ -55,6 +62,7 @@ fn parse_options(mut args: impl Iterator<Item = String>) -> Result<Options, Stri
         page_size: 100,
         base: None,
         token: "bench-token".to_string(),
+        state: None,
     };
     while let Some(arg) = args.next() {
         let value = args
@@ -74,6 +82,7 @@ fn parse_options(mut args: impl Iterator<Item = String>) -> Result<Options, Stri
             }
             "--base" => options.base = Some(value),
             "--token" => options.token = value,
+            "--state" => options.state = Some(value),
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
@@ -142,11 +151,21 @@ fn client(base: &str, token: &str) -> Result<RunnerManagementServiceClient, Stri
 
 /// Runs the emulator, creates `items` templates, prints `listening URL TOKEN`
 /// and serves until standard input closes.
-// NOTE: each emulator write copies the whole state, so seeding takes time
-// quadratic in `items`: 10,000 creates took 218 s on a loaded 2-CPU machine.
-// For 100,000 items, list from the connect-node peer with `--base` instead.
-async fn serve(items: usize) -> Result<(), String> {
-    let emulator = Emulator::start()
+// With `state`, each create waits for an fsync of the journal, so seeding
+// takes far longer than in memory (BENCHMARKS.md, "Emulator writes and List
+// pages").
+async fn serve(items: usize, state: Option<&str>) -> Result<(), String> {
+    let mut builder = Emulator::builder();
+    if let Some(path) = state {
+        if std::path::Path::new(path).exists() {
+            return Err(format!(
+                "state file {path} already exists; pass a path that does not exist"
+            ));
+        }
+        builder = builder.state_path(path);
+    }
+    let emulator = builder
+        .start()
         .await
         .map_err(|error| format!("failed to start the emulator: {error}"))?;
     let client = client(&emulator.base_url(), emulator.admin_token())?;
@@ -202,11 +221,19 @@ impl Drop for Server {
     }
 }
 
-fn start_server(items: usize) -> Result<(Server, String, String), String> {
+fn start_server(items: usize, state: Option<&str>) -> Result<(Server, String, String), String> {
     let program = std::env::current_exe()
         .map_err(|error| format!("cannot find this program's path: {error}"))?;
+    let mut arguments = vec![
+        "serve".to_string(),
+        "--items".to_string(),
+        items.to_string(),
+    ];
+    if let Some(path) = state {
+        arguments.extend(["--state".to_string(), path.to_string()]);
+    }
     let mut child = Command::new(program)
-        .args(["serve", "--items", &items.to_string()])
+        .args(&arguments)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -233,7 +260,7 @@ async fn stream(options: &Options) -> Result<bool, String> {
     let (_server, client) = match &options.base {
         Some(base) => (None, client(base, &options.token)?),
         None => {
-            let (server, base, token) = start_server(options.items)?;
+            let (server, base, token) = start_server(options.items, options.state.as_deref())?;
             (Some(server), client(&base, &token)?)
         }
     };
@@ -273,6 +300,7 @@ async fn stream(options: &Options) -> Result<bool, String> {
             }));
         }
     }
+    let elapsed = started.elapsed().as_secs_f64();
     let peak = proc_status_bytes("VmHWM");
     let growth = peak.saturating_sub(baseline);
     let growth_pages = growth as f64 / page_bytes.max(1) as f64;
@@ -280,7 +308,8 @@ async fn stream(options: &Options) -> Result<bool, String> {
         "items": items,
         "pages": pages,
         "page_size": options.page_size,
-        "seconds": (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
+        "seconds": (elapsed * 1000.0).round() / 1000.0,
+        "mean_page_ms": (elapsed * 1000.0 / pages.max(1) as f64 * 1000.0).round() / 1000.0,
         "page_json_bytes": page_bytes,
         "baseline_rss_bytes": baseline,
         "peak_rss_bytes": peak,
@@ -320,7 +349,9 @@ fn main() -> ExitCode {
         }
     };
     let result = if serving {
-        runtime.block_on(serve(options.items)).map(|()| true)
+        runtime
+            .block_on(serve(options.items, options.state.as_deref()))
+            .map(|()| true)
     } else {
         runtime.block_on(stream(&options))
     };

@@ -354,3 +354,59 @@ async fn runner_pages_follow_creation_order() {
             .all(|runner| runner["installStatus"] == "RUNNER_INSTALL_STATUS_READY")
     );
 }
+
+async fn start_with_state(path: &std::path::Path) -> EmulatorHandle {
+    Emulator::builder()
+        .timings(Timings::instant())
+        .state_path(path)
+        .start()
+        .await
+        .expect("emulator starts")
+}
+
+#[tokio::test]
+async fn tokens_survive_restart_with_state() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let path = directory.path().join("state.json");
+    let emulator = start_with_state(&path).await;
+    let client = TestClient::http1(&emulator.base_url());
+    let token = emulator.admin_token().to_string();
+    create_templates(&client, &token, "kept", 3).await;
+    let (ids, _) = page(&client, &token, TEMPLATES, "pageSize=5").await;
+    assert_eq!(ids.len(), 3);
+    let (first, next) = page(&client, &token, TEMPLATES, "pageSize=1").await;
+    assert_eq!(first, ids[..1]);
+    assert!(!next.is_empty());
+    emulator.shutdown().await;
+
+    let restarted = start_with_state(&path).await;
+    let client = TestClient::http1(&restarted.base_url());
+    let query = format!("pageSize=1&pageToken={next}");
+    let (second, next) = page(&client, &token, TEMPLATES, &query).await;
+    assert_eq!(second, ids[1..2]);
+    let query = format!("pageSize=5&pageToken={next}");
+    let (third, last) = page(&client, &token, TEMPLATES, &query).await;
+    assert_eq!(third, ids[2..]);
+    assert!(last.is_empty());
+
+    // Another state file has its own key, so the token is foreign there.
+    let other = start_with_state(&directory.path().join("other.json")).await;
+    let other_client = TestClient::http1(&other.base_url());
+    create_templates(&other_client, &token, "other", 3).await;
+    let reply = other_client
+        .rest(
+            "GET",
+            &format!("{TEMPLATES}?pageSize=1&pageToken={next}"),
+            &token,
+            None,
+        )
+        .await;
+    assert_eq!(
+        reply.status,
+        400,
+        "{}",
+        String::from_utf8_lossy(&reply.body)
+    );
+    restarted.shutdown().await;
+    other.shutdown().await;
+}

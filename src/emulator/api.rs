@@ -21,7 +21,6 @@ use crate::v1beta2::{
     ListProfileTemplatesResponse, Runner, RunnerIdentity, RunnerInstallErrorReason,
     RunnerInstallStatus, UpdateManagedRunnerRequest, UpdateProfileTemplateRequest,
 };
-use crate::wkt::Timestamp;
 
 /// The inputs of a call besides the state.
 pub(crate) struct Context<'a> {
@@ -41,24 +40,14 @@ pub(crate) fn execute(state: &mut State, cx: &Context<'_>, call: Call) -> Result
             Ok(Reply::Template(Box::new(template.template.clone())))
         }
         Call::ListProfileTemplates(request) => {
-            let items = state
-                .templates
-                .values()
-                .filter(|record| record.organization == cx.organization)
-                .map(|record| {
-                    (
-                        page_key(record.template.created_at, &record.template.id),
-                        record.template.clone(),
-                    )
-                })
+            let kind = ListKind::ProfileTemplates;
+            let (size, after) = open_page(kind, request.page_size, &request.page_token, cx)?;
+            let items = state.templates_after(cx.organization, after.as_ref());
+            let (records, next_page_token) = cut_page(items, size, kind, cx);
+            let profile_templates = records
+                .into_iter()
+                .map(|record| record.template.clone())
                 .collect();
-            let (profile_templates, next_page_token) = page(
-                items,
-                request.page_size,
-                &request.page_token,
-                ListKind::ProfileTemplates,
-                cx,
-            )?;
             Ok(Reply::Templates(ListProfileTemplatesResponse {
                 profile_templates,
                 next_page_token,
@@ -72,24 +61,16 @@ pub(crate) fn execute(state: &mut State, cx: &Context<'_>, call: Call) -> Result
             Ok(Reply::Runner(Box::new(render(state, cx, &key))))
         }
         Call::ListManagedRunners(request) => {
+            let kind = ListKind::ManagedRunners;
+            let (size, after) = open_page(kind, request.page_size, &request.page_token, cx)?;
             let items = state
-                .runners
-                .iter()
-                .filter(|(_, record)| is_live(record, cx))
-                .map(|(key, record)| {
-                    (
-                        page_key(record.runner.created_at, key),
-                        render(state, cx, key),
-                    )
-                })
+                .runners_after(cx.organization, after.as_ref())
+                .filter(|(_, record)| is_live(record, cx));
+            let (records, next_page_token) = cut_page(items, size, kind, cx);
+            let runners = records
+                .into_iter()
+                .map(|record| lifecycle::render(record, cx.now, cx.config, state.versions()))
                 .collect();
-            let (runners, next_page_token) = page(
-                items,
-                request.page_size,
-                &request.page_token,
-                ListKind::ManagedRunners,
-                cx,
-            )?;
             Ok(Reply::Runners(ListManagedRunnersResponse {
                 runners,
                 next_page_token,
@@ -108,33 +89,31 @@ fn required(field: &str, description: &str) -> ApiError {
     )])
 }
 
-fn page_key(created_at: Option<Timestamp>, id: &str) -> PageKey {
-    let created = created_at.unwrap_or_default();
-    PageKey {
-        seconds: created.seconds,
-        nanos: created.nanos,
-        id: id.to_string(),
-    }
-}
-
-/// Cuts one page out of `items`, ordered by creation time and id.
-fn page<T>(
-    mut items: Vec<(PageKey, T)>,
+/// Checks a List request's page size and token; returns the size and the
+/// key the page starts after.
+fn open_page(
+    kind: ListKind,
     requested_size: i32,
     token: &str,
-    kind: ListKind,
     cx: &Context<'_>,
-) -> Result<(Vec<T>, String), ApiError> {
+) -> Result<(usize, Option<PageKey>), ApiError> {
     let size = page_size(requested_size)?;
     let after = match token {
         "" => None,
         token => Some(cx.page_tokens.open(kind, cx.organization, token)?),
     };
-    items.sort_by(|(left, _), (right, _)| left.cmp(right));
-    let mut remaining = items
-        .into_iter()
-        .filter(|(key, _)| after.as_ref().is_none_or(|after| key > after))
-        .peekable();
+    Ok((size, after))
+}
+
+/// Takes one page of at most `size` items from `items`, which are in List
+/// order, and seals the token of the next page when more items follow.
+fn cut_page<'a, T>(
+    items: impl Iterator<Item = (&'a PageKey, T)>,
+    size: usize,
+    kind: ListKind,
+    cx: &Context<'_>,
+) -> (Vec<T>, String) {
+    let mut remaining = items.peekable();
     let mut page = Vec::with_capacity(size);
     let mut last_key = None;
     while page.len() < size {
@@ -145,10 +124,10 @@ fn page<T>(
         page.push(item);
     }
     let next_page_token = match (remaining.peek(), last_key) {
-        (Some(_), Some(last)) => cx.page_tokens.seal(kind, cx.organization, &last),
+        (Some(_), Some(last)) => cx.page_tokens.seal(kind, cx.organization, last),
         _ => String::new(),
     };
-    Ok((page, next_page_token))
+    (page, next_page_token)
 }
 
 // ---- profile templates ----
@@ -164,7 +143,7 @@ fn find_template<'a>(
     }
     let key = normalize_uuid(id);
     state
-        .templates
+        .templates()
         .get(&key)
         .filter(|record| record.organization == cx.organization)
         .ok_or_else(|| {
@@ -198,11 +177,7 @@ fn create_template(
     if !violations.is_empty() {
         return Err(ApiError::invalid(violations));
     }
-    let name_in_use = state.templates.values().any(|record| {
-        record.organization == cx.organization
-            && record.template.display_name == template.display_name
-    });
-    if name_in_use {
+    if state.has_display_name(cx.organization, &template.display_name) {
         return Err(ApiError::already_exists(
             reason::PROFILE_ALREADY_EXISTS,
             format!(
@@ -216,13 +191,10 @@ fn create_template(
     template.organization_id = cx.organization.to_string();
     template.created_at = Some(timestamp(cx.now));
     template.updated_at = template.created_at;
-    state.templates.insert(
-        template.id.clone(),
-        TemplateRecord {
-            organization: cx.organization.to_string(),
-            template: template.clone(),
-        },
-    );
+    state.put_template(TemplateRecord {
+        organization: cx.organization.to_string(),
+        template: template.clone(),
+    });
     Ok(Reply::Template(Box::new(template)))
 }
 
@@ -268,9 +240,11 @@ fn update_template(
         updated.updated_at = Some(timestamp(cx.now));
     }
     let id = updated.id.clone();
-    if let Some(record) = state.templates.get_mut(&id) {
-        record.template = updated.clone();
-    }
+    let organization = stored.organization.clone();
+    state.put_template(TemplateRecord {
+        organization,
+        template: updated.clone(),
+    });
     if spec_changed {
         roll_out_template_change(state, cx, &id);
     }
@@ -280,7 +254,7 @@ fn update_template(
 /// Starts a new revision on every runner that binds the changed template.
 fn roll_out_template_change(state: &mut State, cx: &Context<'_>, template_id: &str) {
     let binders: Vec<String> = state
-        .runners
+        .runners()
         .iter()
         .filter(|(_, record)| is_live(record, cx) && !lifecycle::is_deleting(record, cx.now))
         .filter(|(_, record)| binds(&record.runner, template_id))
@@ -303,7 +277,7 @@ fn delete_template(state: &mut State, cx: &Context<'_>, id: &str) -> Result<Repl
     let key = record.template.id.clone();
     let name = record.template.display_name.clone();
     let mut users: Vec<&str> = state
-        .runners
+        .runners()
         .values()
         .filter(|runner| is_live(runner, cx) && !lifecycle::is_deleting(runner, cx.now))
         .filter(|runner| binds(&runner.runner, &key))
@@ -323,7 +297,7 @@ fn delete_template(state: &mut State, cx: &Context<'_>, id: &str) -> Result<Repl
         .with_metadata("profile_template_id", &key)
         .with_metadata("runner_ids", users.join(",")));
     }
-    state.templates.remove(&key);
+    state.remove_template(&key);
     Ok(Reply::Empty)
 }
 
@@ -349,14 +323,14 @@ fn find_runner(state: &State, cx: &Context<'_>, id: &str, field: &str) -> Result
     }
     let by_uuid = normalize_uuid(id);
     if state
-        .runners
+        .runners()
         .get(&by_uuid)
         .is_some_and(|record| is_live(record, cx))
     {
         return Ok(by_uuid);
     }
     state
-        .runners
+        .runners()
         .iter()
         .find(|(_, record)| is_live(record, cx) && runner_id_of(&record.runner) == id)
         .map(|(key, _)| key.clone())
@@ -367,8 +341,8 @@ fn find_runner(state: &State, cx: &Context<'_>, id: &str, field: &str) -> Result
 }
 
 fn render(state: &State, cx: &Context<'_>, key: &str) -> Runner {
-    match state.runners.get(key) {
-        Some(record) => lifecycle::render(record, cx.now, cx.config, &state.versions),
+    match state.runners().get(key) {
+        Some(record) => lifecycle::render(record, cx.now, cx.config, state.versions()),
         None => Runner::default(),
     }
 }
@@ -428,7 +402,7 @@ fn check_bound_templates(state: &State, cx: &Context<'_>, runner: &Runner) -> Ve
     for (index, binding) in runner.profile_bindings.iter().enumerate() {
         let prefix = format!("runner.profile_bindings[{index}]");
         let template = state
-            .templates
+            .templates()
             .get(&normalize_uuid(&binding.profile_template_id))
             .filter(|record| record.organization == cx.organization);
         let Some(template) = template else {
@@ -586,25 +560,27 @@ fn start_install(record: &mut RunnerRecord, cx: &Context<'_>) {
 /// Makes the runner's current configuration the new target revision. A
 /// runner whose install failed starts a fresh install.
 fn bump_revision(state: &mut State, cx: &Context<'_>, key: &str, version: Option<String>) {
-    let templates = &state.templates;
-    let Some(record) = state.runners.get_mut(key) else {
+    let Some(record) = state.runners().get(key) else {
         return;
     };
     let timings = &cx.config.timings;
     let failed = lifecycle::install_status(record, cx.now, timings) == RunnerInstallStatus::Failed;
     let active = lifecycle::active_revision(record, cx.now, timings).cloned();
     let version = version.unwrap_or_else(|| record.target.runner_version.clone());
-    record.target = revision(
-        templates,
+    let target = revision(
+        state.templates(),
         &record.runner,
         record.target.number + 1,
         version,
         cx.now,
     );
-    record.previous = active;
-    if failed {
-        start_install(record, cx);
-    }
+    state.update_runner(key, |record| {
+        record.target = target;
+        record.previous = active;
+        if failed {
+            start_install(record, cx);
+        }
+    });
 }
 
 fn create_runner(
@@ -672,10 +648,10 @@ fn create_runner(
     runner.created_at = Some(timestamp(cx.now));
     runner.updated_at = runner.created_at;
     let version = state
-        .versions
+        .versions()
         .get(lifecycle::release_channel(&runner))
         .to_string();
-    let target = revision(&state.templates, &runner, 1, version, cx.now);
+    let target = revision(state.templates(), &runner, 1, version, cx.now);
     let mut record = RunnerRecord {
         organization: cx.organization.to_string(),
         runner,
@@ -687,7 +663,7 @@ fn create_runner(
         previous: None,
     };
     start_install(&mut record, cx);
-    state.runners.insert(id.clone(), record);
+    state.put_runner(id.clone(), record);
     Ok(Reply::Runner(Box::new(render(state, cx, &id))))
 }
 
@@ -699,7 +675,7 @@ fn check_unique(
     cluster: &ClusterConfig,
 ) -> Result<(), ApiError> {
     let live = |record: &&RunnerRecord| !lifecycle::is_gone(record, cx.now, &cx.config.timings);
-    if state.runners.values().filter(live).any(|record| {
+    if state.runners().values().filter(live).any(|record| {
         record.organization == cx.organization && runner_id_of(&record.runner) == runner_id
     }) {
         return Err(ApiError::already_exists(
@@ -708,7 +684,7 @@ fn check_unique(
         )
         .with_metadata("runner_id", runner_id));
     }
-    let holder = state.runners.values().filter(live).find(|record| {
+    let holder = state.runners().values().filter(live).find(|record| {
         record
             .runner
             .identity
@@ -805,7 +781,7 @@ fn update_runner(
     }
     let paths = mask::runner_paths(request.update_mask.as_ref())?;
     let key = find_runner(state, cx, &changes.id, "runner.id")?;
-    let Some(record) = state.runners.get(&key) else {
+    let Some(record) = state.runners().get(&key) else {
         return Err(ApiError::internal("runner vanished during update"));
     };
     if lifecycle::is_deleting(record, cx.now) {
@@ -843,9 +819,7 @@ fn update_runner(
     if updated != record.runner {
         updated.updated_at = Some(timestamp(cx.now));
     }
-    if let Some(record) = state.runners.get_mut(&key) {
-        record.runner = updated;
-    }
+    state.update_runner(&key, |record| record.runner = updated);
     if reconfigured {
         bump_revision(state, cx, &key, None);
     }
@@ -855,21 +829,31 @@ fn update_runner(
 fn delete_runner(state: &mut State, cx: &Context<'_>, id: &str) -> Result<Reply, ApiError> {
     let key = find_runner(state, cx, id, "id")?;
     let timings = &cx.config.timings;
-    state
-        .runners
-        .retain(|_, record| !lifecycle::is_gone(record, cx.now, timings));
-    if let Some(record) = state.runners.get_mut(&key)
-        && record.deleted_at.is_none()
-    {
-        record.deleted_at = Some(cx.now);
-        record.runner.updated_at = Some(timestamp(cx.now));
+    let torn_down: Vec<String> = state
+        .runners()
+        .iter()
+        .filter(|(_, record)| lifecycle::is_gone(record, cx.now, timings))
+        .map(|(id, _)| id.clone())
+        .collect();
+    for id in &torn_down {
+        state.remove_runner(id);
+    }
+    let deleted_at = state
+        .runners()
+        .get(&key)
+        .and_then(|record| record.deleted_at);
+    if deleted_at.is_none() {
+        state.update_runner(&key, |record| {
+            record.deleted_at = Some(cx.now);
+            record.runner.updated_at = Some(timestamp(cx.now));
+        });
     }
     Ok(Reply::Empty)
 }
 
 fn apply_update(state: &mut State, cx: &Context<'_>, id: &str) -> Result<Reply, ApiError> {
     let key = find_runner(state, cx, id, "id")?;
-    let Some(record) = state.runners.get(&key) else {
+    let Some(record) = state.runners().get(&key) else {
         return Err(ApiError::internal("runner vanished during apply-update"));
     };
     let runner_id = runner_id_of(&record.runner).to_string();
@@ -877,8 +861,8 @@ fn apply_update(state: &mut State, cx: &Context<'_>, id: &str) -> Result<Reply, 
         return Err(deleting_error(&runner_id));
     }
     let channel = lifecycle::release_channel(&record.runner);
-    let newest = state.versions.get(channel).to_string();
-    if !lifecycle::update_available(record, cx.now, &state.versions) {
+    let newest = state.versions().get(channel).to_string();
+    if !lifecycle::update_available(record, cx.now, state.versions()) {
         return Err(ApiError::failed_precondition(
             reason::NO_UPDATE_AVAILABLE,
             format!(
@@ -891,9 +875,9 @@ fn apply_update(state: &mut State, cx: &Context<'_>, id: &str) -> Result<Reply, 
         .with_metadata("version", &record.target.runner_version));
     }
     bump_revision(state, cx, &key, Some(newest));
-    if let Some(record) = state.runners.get_mut(&key) {
+    state.update_runner(&key, |record| {
         record.runner.updated_at = Some(timestamp(cx.now));
-    }
+    });
     Ok(Reply::Runner(Box::new(render(state, cx, &key))))
 }
 
@@ -909,11 +893,11 @@ fn channel_name(channel: crate::v1beta2::ReleaseChannel) -> &'static str {
 /// Finds a runner of any organization by UUID or runner id, for handle operations.
 pub(crate) fn find_any_runner(state: &State, reference: &str) -> Result<String, String> {
     let by_uuid = normalize_uuid(reference);
-    if state.runners.contains_key(&by_uuid) {
+    if state.runners().contains_key(&by_uuid) {
         return Ok(by_uuid);
     }
     let matches: Vec<&String> = state
-        .runners
+        .runners()
         .iter()
         .filter(|(_, record)| runner_id_of(&record.runner) == reference)
         .map(|(key, _)| key)

@@ -51,8 +51,8 @@
 //!   when true.
 //! - Changing the release channel keeps the runner's version; apply-update
 //!   moves it once the channel has a newer one.
-//! - Page tokens are sealed with a key drawn at start, so they do not survive
-//!   a restart.
+//! - Page tokens are sealed with a key drawn at start. With a state file the
+//!   key is kept in it, so tokens survive a restart; without one they do not.
 
 mod api;
 mod clock;

@@ -1,16 +1,27 @@
-//! Page tokens: opaque, sealed with HMAC-SHA-256 under a key drawn at start.
+//! Page tokens: opaque, sealed with HMAC-SHA-256 under a key drawn at start,
+//! or kept in the state file when the emulator has one.
 //!
 //! A token carries the sort key `(created time, id)` of the last item of the
 //! page, so the next page starts after it whatever was added or removed in
 //! between. The MAC covers the list kind and the organization too, so a token
-//! of another list or organization, an edited token, or one from an earlier
-//! run of the emulator is rejected as INVALID_ARGUMENT.
+//! of another list or organization, an edited token, or one sealed under
+//! another key (an earlier run without a state file) is rejected as
+//! INVALID_ARGUMENT.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ring::hmac;
 
 use super::error::{ApiError, Violation, reason};
+use crate::wkt::Timestamp;
+
+/// Bytes of the HMAC key.
+pub(crate) const SECRET_LEN: usize = 32;
+
+/// Draws a random HMAC key for page tokens.
+pub(crate) fn new_secret() -> [u8; SECRET_LEN] {
+    rand::random()
+}
 
 /// Bytes of the MAC kept in a token.
 const TAG_LEN: usize = 16;
@@ -31,6 +42,25 @@ pub(crate) struct PageKey {
     pub(crate) id: String,
 }
 
+impl PageKey {
+    /// The key that sorts before every other key.
+    pub(crate) const MIN: Self = Self {
+        seconds: i64::MIN,
+        nanos: i32::MIN,
+        id: String::new(),
+    };
+
+    /// Builds the key of an item from its creation time (zero when unset) and id.
+    pub(crate) fn of(created_at: Option<Timestamp>, id: &str) -> Self {
+        let created = created_at.unwrap_or_default();
+        Self {
+            seconds: created.seconds,
+            nanos: created.nanos,
+            id: id.to_string(),
+        }
+    }
+}
+
 /// Seals and opens page tokens with one process-wide key.
 pub(crate) struct PageTokens {
     key: hmac::Key,
@@ -44,10 +74,16 @@ impl std::fmt::Debug for PageTokens {
 
 impl PageTokens {
     /// Tokens sealed under a fresh random key.
+    #[cfg(test)]
     pub(crate) fn random() -> Self {
-        let secret: [u8; 32] = rand::random();
+        Self::with_secret(&new_secret())
+    }
+
+    /// Tokens sealed under `secret`, such as one kept in the state file so
+    /// that tokens stay valid across restarts.
+    pub(crate) fn with_secret(secret: &[u8; SECRET_LEN]) -> Self {
         Self {
-            key: hmac::Key::new(hmac::HMAC_SHA256, &secret),
+            key: hmac::Key::new(hmac::HMAC_SHA256, secret),
         }
     }
 

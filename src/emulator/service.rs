@@ -28,8 +28,8 @@ use super::codec::{self, Call, Codec, Reply};
 use super::config::{EmulatorConfig, Fault, Role};
 use super::error::{ApiError, Violation, reason};
 use super::faults::Faults;
-use super::page_token::PageTokens;
-use super::persist::Persister;
+use super::page_token::{self, PageTokens};
+use super::persist::{self, Persister};
 use super::routes::{self, ConnectMatch, Method, RestMatch};
 use super::state::{ChannelVersions, State};
 use super::wire::{
@@ -101,7 +101,8 @@ struct Shared {
     faults: Mutex<Faults>,
     /// Requests routed to each method, in the order of `Method::ALL`.
     counts: [AtomicU64; Method::ALL.len()],
-    persister: Option<Persister>,
+    /// Locked only while `state` is locked.
+    persister: Option<Mutex<Persister>>,
 }
 
 /// The wire form a response takes.
@@ -124,12 +125,13 @@ struct Prepared {
 }
 
 impl EmulatorService {
-    /// Builds the handler: checks the configuration and loads the saved state.
+    /// Builds the handler: checks the configuration, loads the saved state and
+    /// writes it back as a fresh snapshot with an empty journal.
     ///
     /// # Errors
     ///
-    /// Returns an error when the configuration is invalid or the state file
-    /// cannot be read.
+    /// Returns an error when the configuration is invalid or the state file or
+    /// its journal cannot be read or written.
     ///
     /// ```
     /// use cwsandbox_control::emulator::{EmulatorConfig, EmulatorService};
@@ -145,23 +147,24 @@ impl EmulatorService {
         } else {
             Clock::system()
         };
-        let persister = config.state_path.clone().map(Persister::new);
-        let state = match &persister {
-            Some(persister) => persister.load()?,
-            None => None,
+        let fresh = || State::new(ChannelVersions::from(&config.release_versions));
+        let (state, page_token_key, persister) = match &config.state_path {
+            Some(path) => {
+                let loaded = persist::load(path)?;
+                let state = loaded.state.unwrap_or_else(fresh);
+                let key = loaded.page_token_key.unwrap_or_else(page_token::new_secret);
+                let persister = Persister::start(path.clone(), &state, key)?;
+                tracing::info!(
+                    path = %persister.path().display(),
+                    templates = state.templates().len(),
+                    runners = state.runners().len(),
+                    journal_lines = loaded.journal_lines,
+                    "emulator state loaded"
+                );
+                (state, key, Some(Mutex::new(persister)))
+            }
+            None => (fresh(), page_token::new_secret(), None),
         };
-        let state = state.unwrap_or_else(|| State {
-            versions: ChannelVersions::from(&config.release_versions),
-            ..State::default()
-        });
-        if let Some(persister) = &persister {
-            tracing::info!(
-                path = %persister.path().display(),
-                templates = state.templates.len(),
-                runners = state.runners.len(),
-                "emulator state loaded"
-            );
-        }
         let faults = config
             .faults
             .iter()
@@ -171,7 +174,7 @@ impl EmulatorService {
             shared: Arc::new(Shared {
                 clock,
                 state: Mutex::new(state),
-                page_tokens: PageTokens::random(),
+                page_tokens: PageTokens::with_secret(&page_token_key),
                 faults: Mutex::new(faults),
                 counts: Default::default(),
                 persister,
@@ -500,27 +503,39 @@ impl EmulatorService {
         self.commit(|state| api::execute(state, &cx, call))
     }
 
-    /// Applies `change` to a copy of the state, saves the copy durably, then
-    /// makes it the state. A failed change or save leaves the state as it was.
-    // NOTE: the save (write, fsync, rename, fsync) runs on the async worker
-    // while the lock is held, so writes are serialized and each blocks its
-    // worker for the fsync time; that suits an emulator, not high write rates.
+    /// Applies `change` to the state in place and appends it to the journal.
+    /// A failed change or save is rolled back, so it leaves the state as it was.
+    // NOTE: the journal append and its fsync run on the async worker while the
+    // lock is held. So writes are serialized, and each blocks its worker for
+    // the fsync time, which suits an emulator but not high write rates.
     fn commit<T>(
         &self,
         change: impl FnOnce(&mut State) -> Result<T, ApiError>,
     ) -> Result<T, ApiError> {
         let mut state = lock(&self.shared.state);
-        let mut next = state.clone();
-        let result = change(&mut next)?;
-        if let Some(persister) = &self.shared.persister
-            && let Err(error) = persister.save(&next)
-        {
-            tracing::error!(%error, "cannot save emulator state; the write is rejected");
-            return Err(ApiError::internal(format!(
-                "cannot save the emulator state: {error}"
-            )));
+        let result = match change(&mut state) {
+            Ok(result) => result,
+            Err(error) => {
+                state.roll_back();
+                return Err(error);
+            }
+        };
+        if let Some(persister) = &self.shared.persister {
+            let delta = state.delta();
+            let saved = if delta.is_empty() {
+                Ok(())
+            } else {
+                lock(persister).append(&delta, &state)
+            };
+            if let Err(error) = saved {
+                state.roll_back();
+                tracing::error!(%error, "cannot save emulator state; the write is rejected");
+                return Err(ApiError::internal(format!(
+                    "cannot save the emulator state: {error}"
+                )));
+            }
         }
-        *state = next;
+        state.forget_changes();
         Ok(result)
     }
 
@@ -576,7 +591,7 @@ impl EmulatorService {
     }
 
     pub(crate) fn publish_version(&self, channel: ReleaseChannel) -> io::Result<String> {
-        self.commit(|state| Ok(state.versions.publish(channel)))
+        self.commit(|state| Ok(state.publish(channel)))
             .map_err(to_io_error)
     }
 
@@ -590,9 +605,7 @@ impl EmulatorService {
         self.commit(|state| {
             let key = api::find_any_runner(state, runner)
                 .map_err(|message| ApiError::not_found(reason::RUNNER_NOT_FOUND, message))?;
-            if let Some(record) = state.runners.get_mut(&key) {
-                change(record, now);
-            }
+            state.update_runner(&key, |record| change(record, now));
             Ok(())
         })
         .map_err(to_io_error)
