@@ -451,8 +451,8 @@ impl EmulatorBuilder {
     ///
     /// # Errors
     ///
-    /// Returns an error when the configuration is invalid or the state file
-    /// cannot be read.
+    /// Returns an error when the configuration is invalid or the state file or
+    /// its journal cannot be read or written.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
@@ -478,8 +478,8 @@ impl EmulatorBuilder {
     ///
     /// # Errors
     ///
-    /// Returns an error when the configuration is invalid, the state file
-    /// cannot be read or the address cannot be bound.
+    /// Returns an error when the configuration is invalid, the state file or
+    /// its journal cannot be read or written, or the address cannot be bound.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
