@@ -13,7 +13,11 @@
 //! `ops::profile_template_pages` and drops each page after counting it. It prints one JSON line with the resident set size (RSS):
 //! the baseline before the first full page, a sample every 10,000 items, and
 //! the peak. The line also has the JSON size of one page and the peak growth
-//! over the baseline in pages, and the mean time of one List call. The child
+//! over the baseline in those pages, and the mean time of one List call.
+//! When the server has at least 100 pages, the program then keeps 100 pages
+//! at once to measure the resident memory of one decoded page
+//! (`page_resident_bytes`), and gives the growth in those units too
+//! (`growth_resident_pages`). The child
 //! prints the time the creates took to standard error.
 //!
 //! With `--state FILE`, the emulator keeps its state in FILE, so every create
@@ -37,7 +41,7 @@ use cwsandbox_control::v1beta2::{
     CreateProfileTemplateRequest, ListProfileTemplatesRequest, ProfileSpec, ProfileTemplate,
     ResourceDefaults, RunnerManagementServiceClient,
 };
-use futures_util::TryStreamExt as _;
+use futures_util::{StreamExt as _, TryStreamExt as _};
 
 const USAGE: &str =
     "usage: bench_pagination [--items N] [--page-size P] [--state FILE] [--base URL [--token T]]";
@@ -45,6 +49,8 @@ const USAGE: &str =
 const SEED_CONCURRENCY: usize = 16;
 /// Items between two RSS samples.
 const SAMPLE_EVERY: usize = 10_000;
+/// Pages kept at once to measure the memory of one decoded page.
+const RETAINED_PAGES: usize = 100;
 
 struct Options {
     items: usize,
@@ -280,16 +286,12 @@ async fn stream(options: &Options) -> Result<bool, String> {
     let mut pages_stream = std::pin::pin!(profile_template_pages(&client, options.page_size));
     let mut items = 0usize;
     let mut pages = 0usize;
-    let mut page_bytes = 0usize;
     let mut samples = Vec::new();
     while let Some(page) = pages_stream
         .try_next()
         .await
         .map_err(|status| format!("List call {} failed: {status}", pages + 1))?
     {
-        if pages == 0 {
-            page_bytes = serde_json::to_vec(&page).map_or(0, |json| json.len());
-        }
         pages += 1;
         let before = items;
         items += page.profile_templates.len();
@@ -303,7 +305,11 @@ async fn stream(options: &Options) -> Result<bool, String> {
     let elapsed = started.elapsed().as_secs_f64();
     let peak = proc_status_bytes("VmHWM");
     let growth = peak.saturating_sub(baseline);
+    // Measured after the peak is read, so that encoding it does not count.
+    let page_bytes = first_page_json_bytes(&client, options.page_size).await?;
     let growth_pages = growth as f64 / page_bytes.max(1) as f64;
+    let page_resident = page_resident_bytes(&client, options.page_size, pages).await?;
+    let growth_resident_pages = page_resident.map(|bytes| growth as f64 / bytes.max(1) as f64);
     let line = serde_json::json!({
         "items": items,
         "pages": pages,
@@ -315,6 +321,8 @@ async fn stream(options: &Options) -> Result<bool, String> {
         "peak_rss_bytes": peak,
         "growth_bytes": growth,
         "growth_pages": (growth_pages * 100.0).round() / 100.0,
+        "page_resident_bytes": page_resident,
+        "growth_resident_pages": growth_resident_pages.map(|pages| (pages * 100.0).round() / 100.0),
         "samples": samples,
     });
     println!("{line}");
@@ -323,6 +331,47 @@ async fn stream(options: &Options) -> Result<bool, String> {
         return Ok(false);
     }
     Ok(true)
+}
+
+/// Returns the size of the first page as proto3 JSON.
+async fn first_page_json_bytes(
+    client: &RunnerManagementServiceClient,
+    page_size: i32,
+) -> Result<usize, String> {
+    let page = client
+        .list_profile_templates(ListProfileTemplatesRequest {
+            page_size,
+            page_token: String::new(),
+        })
+        .await
+        .map_err(|status| format!("listing the first page again failed: {status}"))?;
+    serde_json::to_vec(&page)
+        .map(|json| json.len())
+        .map_err(|error| format!("encoding the first page failed: {error}"))
+}
+
+/// Measures the memory that one decoded page takes while a program keeps it:
+/// the growth of `VmRSS` while [`RETAINED_PAGES`] pages are listed and all
+/// kept, divided by their number. Returns `None` when the server has fewer
+/// pages. Memory that earlier pages freed is reused first, so the figure is
+/// low by at most that memory divided by [`RETAINED_PAGES`].
+async fn page_resident_bytes(
+    client: &RunnerManagementServiceClient,
+    page_size: i32,
+    pages: usize,
+) -> Result<Option<u64>, String> {
+    if pages < RETAINED_PAGES {
+        return Ok(None);
+    }
+    let before = proc_status_bytes("VmRSS");
+    let kept: Vec<_> = profile_template_pages(client, page_size)
+        .take(RETAINED_PAGES)
+        .try_collect()
+        .await
+        .map_err(|status| format!("listing the retained pages failed: {status}"))?;
+    let after = proc_status_bytes("VmRSS");
+    drop(kept);
+    Ok(Some(after.saturating_sub(before) / RETAINED_PAGES as u64))
 }
 
 fn main() -> ExitCode {
