@@ -817,9 +817,13 @@ async fn tracing_events_describe_calls_without_token() {
     get(&channel, "missing").await.unwrap_err();
 
     let events = log.0.lock().unwrap().clone();
+    // The test server closes each connection after one response, so a call
+    // may meet a pooled connection that is already closed and be retried. The
+    // retry event is not what this test checks, so only call events count.
     let ours: Vec<&String> = events
         .iter()
         .filter(|event| event.starts_with("cwsandbox_control"))
+        .filter(|event| !event.contains("retrying the call"))
         .collect();
     assert_eq!(ours.len(), 2, "{ours:#?}");
     assert!(ours[0].contains("unary call finished"), "{}", ours[0]);
