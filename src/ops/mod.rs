@@ -20,12 +20,14 @@
 //! ```
 
 mod bindings;
+mod field_path;
 mod mask;
 mod pages;
 mod plan;
 mod wait;
 
 pub use bindings::{BindError, BindOptions, bind, unbind};
+pub use field_path::{FieldKind, FieldPathInfo};
 pub use mask::{
     MaskError, PROFILE_TEMPLATE_MASK_PATHS, RUNNER_MASK_PATHS, apply_profile_template_mask,
     apply_runner_mask, profile_template_mask, runner_mask, validate_profile_template_mask,
