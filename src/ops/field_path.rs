@@ -1,5 +1,5 @@
 //! The field path tables that the code generator derives from the compiled
-//! descriptors.
+//! descriptors, and lookups in them.
 
 /// The type of value a field path names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -46,4 +46,19 @@ pub struct FieldPathInfo {
     pub immutable: bool,
     /// Whether the field carries `google.api.field_behavior = REQUIRED`.
     pub required: bool,
+}
+
+/// Returns the row of `path` in `table`.
+pub(crate) fn find(table: &'static [FieldPathInfo], path: &str) -> Option<&'static FieldPathInfo> {
+    table.iter().find(|info| info.path == path)
+}
+
+/// Returns the rows of the proper ancestors of `path` that exist in `table`,
+/// nearest first.
+pub(crate) fn ancestors<'a>(
+    table: &'static [FieldPathInfo],
+    path: &'a str,
+) -> impl Iterator<Item = &'static FieldPathInfo> + 'a {
+    path.rmatch_indices('.')
+        .filter_map(move |(end, _)| find(table, &path[..end]))
 }
