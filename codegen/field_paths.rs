@@ -98,10 +98,13 @@ fn masked_resource(input: &MessageDescriptor) -> Option<MessageDescriptor> {
     if !has_mask {
         return None;
     }
-    let mut resources = input
-        .fields()
-        .filter(|field| field.name() != "update_mask" && !field.is_list() && !field.is_map());
-    let resource = resources.next()?.kind().as_message()?.clone();
+    let mut resources = input.fields().filter_map(|field| {
+        let singular = field.name() != "update_mask" && !field.is_list() && !field.is_map();
+        singular
+            .then(|| field.kind().as_message().cloned())
+            .flatten()
+    });
+    let resource = resources.next()?;
     resources.next().is_none().then_some(resource)
 }
 
