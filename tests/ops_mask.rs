@@ -274,7 +274,7 @@ fn runner_mask_errors_by_kind() {
 }
 
 #[test]
-fn mask_path_inside_map_is_unknown() {
+fn mask_path_below_leaf_is_unknown() {
     let mask = FieldMask {
         paths: vec!["labels.team".to_string()],
     };
@@ -282,6 +282,17 @@ fn mask_path_inside_map_is_unknown() {
     assert_eq!(error.kind(), MaskErrorKind::UnknownField);
     let message = error.to_string();
     assert!(message.contains("`labels` is a map field"), "{message}");
+
+    let (kind, message) = runner_mask_error("display_name.length");
+    assert_eq!(kind, MaskErrorKind::UnknownField);
+    assert!(
+        message.contains("a path cannot go below `display_name`"),
+        "{message}"
+    );
+
+    let (kind, message) = runner_mask_error("");
+    assert_eq!(kind, MaskErrorKind::UnknownField);
+    assert!(message.contains("the path is empty"), "{message}");
 
     let mask = FieldMask {
         paths: vec!["profile_bindings.is_default".to_string()],

@@ -235,6 +235,9 @@ impl MaskRules {
 
     fn unknown_detail(&self, path: &str) -> String {
         let message = self.message;
+        if path.is_empty() {
+            return format!("the path is empty, so it names no field of {message}");
+        }
         // The nearest existing ancestor explains why a deeper path cannot exist.
         let Some(parent) = field_path::ancestors(self.fields, path).next() else {
             return format!("no such field exists in {message}");
@@ -255,7 +258,9 @@ impl MaskRules {
                 "no such field exists in {message}, because `{parent_path}` is a repeated field, which a path names only as a whole"
             )
         } else {
-            format!("no such field exists in {message}, because `{parent_path}` has no sub-fields")
+            format!(
+                "no such field exists in {message}, because a path cannot go below `{parent_path}`"
+            )
         }
     }
 
