@@ -39,6 +39,7 @@ fn run() -> Result<(), String> {
         runtime_path: "crate::connect".to_string(),
         wkt_path: "crate::wkt".to_string(),
         doc_examples: Some(doc_examples::doc_examples()),
+        field_path_module: Some("crate::ops".to_string()),
     };
 
     let output = codegen::generate(&config)?;

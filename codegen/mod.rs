@@ -7,12 +7,15 @@
 //! - `<package>.serde.rs`: proto3 JSON serde from pbjson, adjusted so that `null`
 //!   reads as the field's default and enums keep unknown numbers;
 //! - `<package>.client.rs`: for each service, method descriptors (procedure path,
-//!   google.api.http rule, idempotency), a stub trait and a typed client.
+//!   google.api.http rule, idempotency), a stub trait and a typed client;
+//! - `<package>.fields.rs`, when `Config::field_path_module` is set: the field
+//!   paths of each resource that an update method changes with a mask.
 //!
 //! The generator returns the files in memory, so golden tests can compare them
 //! without touching `OUT_DIR`.
 
 mod client;
+mod field_paths;
 mod json_fixes;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -40,6 +43,9 @@ pub(crate) struct Config {
     /// `None` emits no examples. With `Some`, every client method needs one
     /// and every key must name a client method.
     pub(crate) doc_examples: Option<BTreeMap<String, String>>,
+    /// Rust path of the module that defines `FieldPathInfo` and `FieldKind`,
+    /// such as `crate::ops`. `None` emits no field path tables.
+    pub(crate) field_path_module: Option<String>,
 }
 
 /// One generated source file.
@@ -97,6 +103,11 @@ pub(crate) fn generate(config: &Config) -> Result<Output, String> {
     for package in &config.packages {
         if let Some(contents) = client::generate_package(&pool, package, config, &mut documented)? {
             files.insert(format!("{package}.client.rs"), contents);
+        }
+        if let Some(module) = &config.field_path_module
+            && let Some(contents) = field_paths::generate_package(&pool, package, module)?
+        {
+            files.insert(format!("{package}.fields.rs"), contents);
         }
     }
     if let Some(examples) = &config.doc_examples {

@@ -157,6 +157,10 @@ pub mod v1beta2 {
         env!("OUT_DIR"),
         "/coreweave.sandbox.v1beta2.client.rs"
     ));
+    include!(concat!(
+        env!("OUT_DIR"),
+        "/coreweave.sandbox.v1beta2.fields.rs"
+    ));
 }
 
 /// The google.rpc error model: `Status`, `Code` and the standard error details.

@@ -6,6 +6,7 @@ mod golden {
     include!("golden/expected/golden.v1.rs");
     include!("golden/expected/golden.v1.serde.rs");
     include!("golden/expected/golden.v1.client.rs");
+    include!("golden/expected/golden.v1.fields.rs");
 }
 
 use std::io::{BufRead, BufReader, Write};
@@ -205,5 +206,25 @@ fn non_finite_doubles_print_as_null() {
     assert_eq!(
         serde_json::to_value(&message).unwrap(),
         json!({"dbl": null})
+    );
+}
+
+#[test]
+fn shelf_field_paths_follow_descriptor() {
+    use cwsandbox_control::ops::FieldKind;
+
+    let rows: Vec<_> = golden::SHELF_FIELD_PATHS
+        .iter()
+        .map(|info| (info.path, info.kind, info.repeated, info.output_only))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("id", FieldKind::Scalar, false, true),
+            ("genre", FieldKind::Enum, false, false),
+            ("books", FieldKind::Map, false, false),
+            // A well-known type is a leaf, so `updated_at.seconds` has no row.
+            ("updated_at", FieldKind::Message, false, false),
+        ]
     );
 }

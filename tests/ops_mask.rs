@@ -1,5 +1,6 @@
-//! Property tests: applying a computed mask to the old resource yields the new
-//! one on every mutable field, and the mask only names accepted paths.
+//! Update mask tests: applying a computed mask to the old resource yields the
+//! new one on every mutable field, the mask only names accepted paths, and a
+//! rejected path gets the error kind and message of its field.
 
 // Helpers outside #[test] functions unwrap too: a panic is how a test fails.
 #![allow(clippy::unwrap_used)]
@@ -7,14 +8,16 @@
 use std::collections::HashMap;
 
 use cwsandbox_control::ops::{
-    apply_profile_template_mask, apply_runner_mask, profile_template_mask, runner_mask,
-    validate_profile_template_mask, validate_runner_mask,
+    MaskErrorKind, PROFILE_TEMPLATE_MASK_PATHS, RUNNER_MASK_PATHS, apply_profile_template_mask,
+    apply_runner_mask, profile_template_mask, runner_mask, validate_profile_template_mask,
+    validate_runner_mask,
 };
 use cwsandbox_control::v1beta2::{
-    MaintenancePolicy, MaintenanceWindow, ManagedRunnerSpec, ProfileSpec, ProfileTemplate,
-    ResourceDefaults, Runner, RunnerDeploymentOverrides, RunnerIdentity, RunnerProfileBinding,
-    RunnerScaling,
+    MaintenancePolicy, MaintenanceWindow, ManagedRunnerSpec, PROFILE_TEMPLATE_FIELD_PATHS,
+    ProfileSpec, ProfileTemplate, RUNNER_FIELD_PATHS, ResourceDefaults, Runner,
+    RunnerDeploymentOverrides, RunnerIdentity, RunnerProfileBinding, RunnerScaling,
 };
+use cwsandbox_control::wkt::FieldMask;
 use proptest::collection::{hash_map, vec};
 use proptest::option;
 use proptest::prelude::*;
@@ -189,8 +192,151 @@ proptest! {
         let mut updated = old.clone();
         apply_profile_template_mask(&mut updated, &new, &mask).unwrap();
         prop_assert_eq!(&updated.description, &new.description);
-        prop_assert_eq!(&updated.spec, &new.spec);
+        // A cleared spec is stored as the empty spec, because the field is required.
+        prop_assert_eq!(
+            updated.spec.clone().unwrap_or_default(),
+            new.spec.clone().unwrap_or_default()
+        );
         prop_assert_eq!(&updated.labels, &new.labels);
         prop_assert_eq!(&updated.display_name, &old.display_name);
+    }
+}
+
+fn runner_mask_error(path: &str) -> (MaskErrorKind, String) {
+    let mask = FieldMask {
+        paths: vec![path.to_string()],
+    };
+    let error = validate_runner_mask(&mask).unwrap_err();
+    assert_eq!(error.path(), path);
+    assert_eq!(error.allowed(), RUNNER_MASK_PATHS);
+    (error.kind(), error.to_string())
+}
+
+#[test]
+fn runner_mask_errors_by_kind() {
+    let cases = [
+        (
+            "identity.nope",
+            MaskErrorKind::UnknownField,
+            "no such field exists in Runner",
+        ),
+        (
+            "colour",
+            MaskErrorKind::UnknownField,
+            "no such field exists in Runner",
+        ),
+        ("id", MaskErrorKind::OutputOnly, "the field is output only"),
+        (
+            "install_status",
+            MaskErrorKind::OutputOnly,
+            "the field is output only",
+        ),
+        (
+            "deployment_spec.image",
+            MaskErrorKind::OutputOnly,
+            "part of `deployment_spec`, which is output only",
+        ),
+        (
+            "identity.runner_id",
+            MaskErrorKind::Immutable,
+            "the field is immutable",
+        ),
+        (
+            "identity.clusterName",
+            MaskErrorKind::Immutable,
+            "the field is immutable",
+        ),
+        (
+            "identity",
+            MaskErrorKind::NotUpdatable,
+            "name its updatable sub-paths instead",
+        ),
+        (
+            "managed_spec.enforce_resource_limits",
+            MaskErrorKind::NotUpdatable,
+            "only as part of `managed_spec`",
+        ),
+        (
+            "managed_spec.overrides.env",
+            MaskErrorKind::NotUpdatable,
+            "only as part of `managed_spec.overrides`",
+        ),
+    ];
+    for (path, kind, fragment) in cases {
+        let (actual_kind, message) = runner_mask_error(path);
+        assert_eq!(actual_kind, kind, "{path}: {message}");
+        assert!(message.contains(fragment), "{path}: {message}");
+        assert!(
+            message.contains("the updatable paths are display_name, identity.zone"),
+            "{path}: {message}"
+        );
+    }
+}
+
+#[test]
+fn mask_path_below_leaf_is_unknown() {
+    let mask = FieldMask {
+        paths: vec!["labels.team".to_string()],
+    };
+    let error = validate_profile_template_mask(&mask).unwrap_err();
+    assert_eq!(error.kind(), MaskErrorKind::UnknownField);
+    let message = error.to_string();
+    assert!(message.contains("`labels` is a map field"), "{message}");
+
+    let (kind, message) = runner_mask_error("display_name.length");
+    assert_eq!(kind, MaskErrorKind::UnknownField);
+    assert!(
+        message.contains("a path cannot go below `display_name`"),
+        "{message}"
+    );
+
+    let (kind, message) = runner_mask_error("");
+    assert_eq!(kind, MaskErrorKind::UnknownField);
+    assert!(message.contains("the path is empty"), "{message}");
+
+    let mask = FieldMask {
+        paths: vec!["profile_bindings.is_default".to_string()],
+    };
+    let message = validate_runner_mask(&mask).unwrap_err().to_string();
+    assert!(
+        message.contains("`profile_bindings` is a repeated field"),
+        "{message}"
+    );
+}
+
+#[test]
+fn mask_accepts_camel_case_paths() {
+    let mask = FieldMask {
+        paths: vec![
+            "managedSpec.releaseChannel".to_string(),
+            "displayName".to_string(),
+        ],
+    };
+    assert!(validate_runner_mask(&mask).is_ok());
+    let old = Runner::default();
+    let new = Runner {
+        display_name: "west".to_string(),
+        ..Default::default()
+    };
+    let mut updated = old.clone();
+    apply_runner_mask(&mut updated, &new, &mask).unwrap();
+    assert_eq!(updated.display_name, "west");
+}
+
+/// Every accepted path exists in the generated table and is neither output
+/// only nor immutable there.
+#[test]
+fn accepted_paths_are_mutable_fields() {
+    let tables = [
+        (RUNNER_MASK_PATHS, RUNNER_FIELD_PATHS),
+        (PROFILE_TEMPLATE_MASK_PATHS, PROFILE_TEMPLATE_FIELD_PATHS),
+    ];
+    for (accepted, table) in tables {
+        for path in accepted {
+            let info = table.iter().find(|info| info.path == *path);
+            let info = info.unwrap_or_else(|| panic!("{path} is not in the field table"));
+            assert!(!info.output_only, "{path}");
+            assert!(!info.immutable, "{path}");
+        }
     }
 }

@@ -754,6 +754,10 @@ mod tests {
         );
         let message = result.unwrap_err().to_string();
         assert!(message.contains("bogus"), "{message}");
+        assert!(
+            message.contains("no such field exists in ProfileTemplate"),
+            "{message}"
+        );
         assert!(!message.contains("differs"), "{message}");
     }
 

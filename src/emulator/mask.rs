@@ -2,11 +2,14 @@
 //! the stored resource.
 //!
 //! Paths are accepted in proto (snake_case) and JSON (lowerCamelCase)
-//! spelling. A listed path whose value is empty clears the field; message
-//! paths replace the whole value. Without a mask (or with an empty one) every
+//! spelling, and checked by the same code as the library's
+//! `ops::validate_runner_mask` and `ops::validate_profile_template_mask`.
+//! A listed path whose value is empty clears the field; message paths
+//! replace the whole value. Without a mask (or with an empty one) every
 //! non-empty mutable field of the request applies.
 
 use super::error::{ApiError, Violation, reason};
+use crate::ops::mask::{MaskRules, PROFILE_TEMPLATE_RULES, RUNNER_RULES};
 use crate::v1beta2::{ManagedRunnerSpec, ProfileTemplate, Runner, RunnerIdentity};
 use crate::wkt::FieldMask;
 
@@ -37,41 +40,6 @@ const RUNNER_PATHS: [(&str, RunnerPath); 8] = [
     ("profile_bindings", RunnerPath::ProfileBindings),
 ];
 
-/// Runner paths that exist but may not be updated, with the reason.
-const RUNNER_FIXED_PATHS: [(&str, &str); 22] = [
-    ("id", "is output only"),
-    ("organization_id", "is output only"),
-    (
-        "identity",
-        "names immutable fields; use identity.zone or identity.runner_group_id",
-    ),
-    ("identity.runner_id", "is immutable"),
-    ("identity.cluster_id", "is immutable"),
-    ("identity.cluster_name", "is immutable"),
-    ("management_mode", "is output only"),
-    ("install_status", "is output only"),
-    ("install_error", "is output only"),
-    ("connection_status", "is output only"),
-    ("active_config_version", "is output only"),
-    ("active_profile_spec_version", "is output only"),
-    ("active_revision", "is output only"),
-    ("target_revision", "is output only"),
-    ("update_available", "is output only"),
-    ("rollout_in_progress", "is output only"),
-    ("deployment_spec", "is output only"),
-    ("created_at", "is output only"),
-    ("updated_at", "is output only"),
-    ("last_heartbeat_at", "is output only"),
-    (
-        "managed_spec.allow_privileged_profile_annotations",
-        "cannot be named alone; use the parent path managed_spec",
-    ),
-    (
-        "managed_spec.enforce_resource_limits",
-        "cannot be named alone; use the parent path managed_spec",
-    ),
-];
-
 /// A mutable path of `ProfileTemplate`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum TemplatePath {
@@ -86,61 +54,36 @@ const TEMPLATE_PATHS: [(&str, TemplatePath); 3] = [
     ("labels", TemplatePath::Labels),
 ];
 
-const TEMPLATE_FIXED_PATHS: [(&str, &str); 5] = [
-    ("id", "is output only"),
-    ("organization_id", "is output only"),
-    (
-        "display_name",
-        "is immutable; create a new template to change it",
-    ),
-    ("created_at", "is output only"),
-    ("updated_at", "is output only"),
-];
-
-/// Converts a lowerCamelCase path to snake_case; snake_case paths pass unchanged.
-pub(crate) fn to_snake_case(path: &str) -> String {
-    let mut snake = String::with_capacity(path.len() + 4);
-    for character in path.chars() {
-        if character.is_ascii_uppercase() {
-            snake.push('_');
-            snake.push(character.to_ascii_lowercase());
-        } else {
-            snake.push(character);
-        }
-    }
-    snake
-}
-
-/// Resolves the paths of a mask against a table; `Ok(None)` means no mask.
+/// Resolves the paths of a mask with the rules that `ops::validate_*_mask`
+/// use, so the emulator rejects exactly the paths the library rejects, with
+/// the same message. `Ok(None)` means no mask.
 fn resolve<P: Copy>(
     mask: Option<&FieldMask>,
+    rules: &MaskRules,
     mutable: &[(&str, P)],
-    fixed: &[(&str, &str)],
-    sub_message_parent: &[&str],
 ) -> Result<Option<Vec<P>>, ApiError> {
     let Some(mask) = mask.filter(|mask| !mask.paths.is_empty()) else {
         return Ok(None);
     };
-    let names: Vec<&str> = mutable.iter().map(|(name, _)| *name).collect();
     let mut paths = Vec::new();
     let mut violations = Vec::new();
     for raw in &mask.paths {
-        let path = to_snake_case(raw.trim());
-        if let Some((_, resolved)) = mutable.iter().find(|(name, _)| *name == path) {
-            paths.push(*resolved);
-            continue;
-        }
-        let description = if let Some((_, why)) = fixed.iter().find(|(name, _)| *name == path) {
-            format!("path {raw:?} {why}; mutable paths: {}", names.join(", "))
-        } else if let Some(parent) = sub_message_parent
-            .iter()
-            .find(|parent| path.starts_with(&format!("{parent}.")))
-        {
-            format!(
-                "path {raw:?} names part of {parent}, which is replaced as a whole; use {parent}"
-            )
-        } else {
-            format!("unknown path {raw:?}; mutable paths: {}", names.join(", "))
+        let description = match rules.resolve(raw) {
+            Ok(name) => match mutable
+                .iter()
+                .find(|(mutable_name, _)| *mutable_name == name)
+            {
+                Some((_, resolved)) => {
+                    paths.push(*resolved);
+                    continue;
+                }
+                None => {
+                    return Err(ApiError::internal(format!(
+                        "update mask path {name:?} has no handler in the emulator"
+                    )));
+                }
+            },
+            Err(error) => error.to_string(),
         };
         violations.push(
             Violation::new("update_mask", description).with_reason(reason::INVALID_UPDATE_MASK),
@@ -155,44 +98,29 @@ fn resolve<P: Copy>(
 
 /// Resolves an update mask of `UpdateManagedRunner`.
 pub(crate) fn runner_paths(mask: Option<&FieldMask>) -> Result<Option<Vec<RunnerPath>>, ApiError> {
-    resolve(
-        mask,
-        &RUNNER_PATHS,
-        &RUNNER_FIXED_PATHS,
-        &[
-            "managed_spec.maintenance_policy",
-            "managed_spec.overrides",
-            "profile_bindings",
-        ],
-    )
+    resolve(mask, &RUNNER_RULES, &RUNNER_PATHS)
 }
 
 /// Resolves an update mask of `UpdateProfileTemplate`.
 pub(crate) fn template_paths(
     mask: Option<&FieldMask>,
 ) -> Result<Option<Vec<TemplatePath>>, ApiError> {
-    resolve(
-        mask,
-        &TEMPLATE_PATHS,
-        &TEMPLATE_FIXED_PATHS,
-        &["spec", "labels"],
-    )
+    resolve(mask, &PROFILE_TEMPLATE_RULES, &TEMPLATE_PATHS)
 }
 
 /// Applies an update request to a stored runner.
 pub(crate) fn apply_runner(stored: &mut Runner, request: &Runner, paths: Option<&[RunnerPath]>) {
     let request_identity = request.identity.clone().unwrap_or_default();
     let request_spec = request.managed_spec.clone();
-    let identity = stored.identity.get_or_insert_with(RunnerIdentity::default);
     let Some(paths) = paths else {
         if !request.display_name.is_empty() {
             stored.display_name.clone_from(&request.display_name);
         }
         if !request_identity.zone.is_empty() {
-            identity.zone = request_identity.zone;
+            identity_mut(stored).zone = request_identity.zone;
         }
         if !request_identity.runner_group_id.is_empty() {
-            identity.runner_group_id = request_identity.runner_group_id;
+            identity_mut(stored).runner_group_id = request_identity.runner_group_id;
         }
         if let Some(request_spec) = request_spec {
             let spec = stored
@@ -223,9 +151,9 @@ pub(crate) fn apply_runner(stored: &mut Runner, request: &Runner, paths: Option<
     for path in paths {
         match path {
             RunnerPath::DisplayName => stored.display_name.clone_from(&request.display_name),
-            RunnerPath::Zone => identity.zone.clone_from(&request_identity.zone),
+            RunnerPath::Zone => identity_mut(stored).zone.clone_from(&request_identity.zone),
             RunnerPath::RunnerGroupId => {
-                identity
+                identity_mut(stored)
                     .runner_group_id
                     .clone_from(&request_identity.runner_group_id);
             }
@@ -245,6 +173,12 @@ pub(crate) fn apply_runner(stored: &mut Runner, request: &Runner, paths: Option<
             }
         }
     }
+}
+
+/// Returns the stored identity, creating it only when a path writes to it,
+/// so that an update never adds a message it does not set.
+fn identity_mut(runner: &mut Runner) -> &mut RunnerIdentity {
+    runner.identity.get_or_insert_with(RunnerIdentity::default)
 }
 
 fn apply_managed_spec_path(
@@ -345,6 +279,14 @@ mod tests {
             assert_eq!(error.reason, reason::INVALID_UPDATE_MASK, "{path}");
         }
         assert!(template_paths(Some(&mask(&["displayName"]))).is_err());
+    }
+
+    #[test]
+    fn handlers_cover_accepted_paths() {
+        let runner: Vec<&str> = RUNNER_PATHS.iter().map(|(name, _)| *name).collect();
+        assert_eq!(runner, crate::ops::RUNNER_MASK_PATHS);
+        let template: Vec<&str> = TEMPLATE_PATHS.iter().map(|(name, _)| *name).collect();
+        assert_eq!(template, crate::ops::PROFILE_TEMPLATE_MASK_PATHS);
     }
 
     #[test]

@@ -63,6 +63,8 @@ mod faults;
 mod handle;
 mod lifecycle;
 mod mask;
+#[cfg(test)]
+mod mask_differential;
 mod page_token;
 mod persist;
 mod routes;

@@ -2,9 +2,16 @@
 //!
 //! Paths are proto field names in snake_case (`managed_spec.release_channel`),
 //! as [`FieldMask::paths`] stores them; the JSON form in camelCase is the
-//! wire codec's business. The semantics follow the API:
+//! wire codec's business. Like the emulator, the checks here also accept a
+//! path in lowerCamelCase. They classify a rejected path with the field
+//! tables generated from the descriptors (`RUNNER_FIELD_PATHS` and
+//! `PROFILE_TEMPLATE_FIELD_PATHS` in [`crate::v1beta2`]), and the emulator
+//! resolves paths with the same code, so both give the same result for every
+//! path. The semantics follow the API:
 //!
-//! - A listed path whose value is empty clears the field.
+//! - A listed path whose value is empty clears the field, except that a
+//!   cleared `spec` of a profile template is the empty spec, because the
+//!   field is required.
 //! - `maintenance_policy`, `overrides`, `profile_bindings` and `spec` replace
 //!   the whole value.
 //! - The parent path `managed_spec` always replaces the two booleans, and
@@ -14,7 +21,11 @@
 
 use std::fmt;
 
-use crate::v1beta2::{ManagedRunnerSpec, ProfileTemplate, Runner, RunnerIdentity};
+use super::field_path::{self, FieldKind, FieldPathInfo};
+use crate::v1beta2::{
+    ManagedRunnerSpec, PROFILE_TEMPLATE_FIELD_PATHS, ProfileTemplate, RUNNER_FIELD_PATHS, Runner,
+    RunnerIdentity,
+};
 use crate::wkt::FieldMask;
 
 /// The update mask paths a runner update accepts.
@@ -56,20 +67,35 @@ pub const RUNNER_MASK_PATHS: &[&str] = &[
 /// ```
 pub const PROFILE_TEMPLATE_MASK_PATHS: &[&str] = &["description", "spec", "labels"];
 
+/// The reason an update mask path is rejected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum MaskErrorKind {
+    /// No field of the resource has the path.
+    UnknownField,
+    /// The field, or a message that contains it, is output only.
+    OutputOnly,
+    /// The field, or a message that contains it, is immutable.
+    Immutable,
+    /// The field can change, but the update method does not accept the path.
+    NotUpdatable,
+}
+
 /// An update mask path that the resource does not accept.
 ///
 /// # Examples
 ///
 /// ```
-/// use cwsandbox_control::ops::validate_profile_template_mask;
+/// use cwsandbox_control::ops::{MaskErrorKind, validate_profile_template_mask};
 /// use cwsandbox_control::wkt::FieldMask;
 ///
 /// let mask = FieldMask { paths: vec!["display_name".into()] };
 /// let error = validate_profile_template_mask(&mask).unwrap_err();
+/// assert_eq!(error.kind(), MaskErrorKind::Immutable);
 /// assert_eq!(
 ///     error.to_string(),
 ///     "invalid update mask path `display_name` for a profile template: \
-///      the mutable paths are description, spec, labels"
+///      the field is immutable; the updatable paths are description, spec, labels"
 /// );
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,6 +103,8 @@ pub struct MaskError {
     path: String,
     resource: &'static str,
     allowed: &'static [&'static str],
+    kind: MaskErrorKind,
+    detail: String,
 }
 
 impl MaskError {
@@ -111,15 +139,37 @@ impl MaskError {
     pub fn allowed(&self) -> &'static [&'static str] {
         self.allowed
     }
+
+    /// Returns the reason the path is rejected.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use cwsandbox_control::ops::{MaskErrorKind, validate_runner_mask};
+    /// use cwsandbox_control::wkt::FieldMask;
+    ///
+    /// let kind = |path: &str| {
+    ///     let mask = FieldMask { paths: vec![path.to_string()] };
+    ///     validate_runner_mask(&mask).unwrap_err().kind()
+    /// };
+    /// assert_eq!(kind("identity.nope"), MaskErrorKind::UnknownField);
+    /// assert_eq!(kind("install_status"), MaskErrorKind::OutputOnly);
+    /// assert_eq!(kind("identity.runner_id"), MaskErrorKind::Immutable);
+    /// assert_eq!(kind("managed_spec.overrides.env"), MaskErrorKind::NotUpdatable);
+    /// ```
+    pub fn kind(&self) -> MaskErrorKind {
+        self.kind
+    }
 }
 
 impl fmt::Display for MaskError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "invalid update mask path `{}` for a {}: the mutable paths are {}",
+            "invalid update mask path `{}` for a {}: {}; the updatable paths are {}",
             self.path,
             self.resource,
+            self.detail,
             self.allowed.join(", ")
         )
     }
@@ -127,11 +177,166 @@ impl fmt::Display for MaskError {
 
 impl std::error::Error for MaskError {}
 
-/// Checks every path of a runner update mask against [`RUNNER_MASK_PATHS`].
+/// The update mask rules of one resource: its generated field paths and the
+/// paths its update method accepts.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct MaskRules {
+    /// The resource in lower case, as error messages name it.
+    resource: &'static str,
+    /// The protobuf message name, such as `Runner`.
+    message: &'static str,
+    fields: &'static [FieldPathInfo],
+    allowed: &'static [&'static str],
+}
+
+/// The rules of `UpdateManagedRunner`.
+pub(crate) const RUNNER_RULES: MaskRules = MaskRules {
+    resource: "runner",
+    message: "Runner",
+    fields: RUNNER_FIELD_PATHS,
+    allowed: RUNNER_MASK_PATHS,
+};
+
+/// The rules of `UpdateProfileTemplate`.
+pub(crate) const PROFILE_TEMPLATE_RULES: MaskRules = MaskRules {
+    resource: "profile template",
+    message: "ProfileTemplate",
+    fields: PROFILE_TEMPLATE_FIELD_PATHS,
+    allowed: PROFILE_TEMPLATE_MASK_PATHS,
+};
+
+impl MaskRules {
+    /// Resolves every path of `mask` to its entry in the accepted paths, in
+    /// mask order.
+    pub(crate) fn resolve_mask(&self, mask: &FieldMask) -> Result<Vec<&'static str>, MaskError> {
+        mask.paths.iter().map(|path| self.resolve(path)).collect()
+    }
+
+    /// Resolves one path, in snake_case or lowerCamelCase, to its entry in
+    /// the accepted paths, or explains with the generated field table why the
+    /// method rejects it.
+    pub(crate) fn resolve(&self, raw: &str) -> Result<&'static str, MaskError> {
+        let path = to_snake_case(raw);
+        if let Some(allowed) = self.allowed.iter().find(|allowed| **allowed == path) {
+            return Ok(allowed);
+        }
+        let (kind, detail) = match field_path::find(self.fields, &path) {
+            None => (MaskErrorKind::UnknownField, self.unknown_detail(&path)),
+            Some(info) => self.rejected_detail(info),
+        };
+        Err(MaskError {
+            path: raw.to_string(),
+            resource: self.resource,
+            allowed: self.allowed,
+            kind,
+            detail,
+        })
+    }
+
+    fn unknown_detail(&self, path: &str) -> String {
+        let message = self.message;
+        if path.is_empty() {
+            return format!("the path is empty, so it names no field of {message}");
+        }
+        // The nearest existing ancestor explains why a deeper path cannot exist.
+        let Some(parent) = field_path::ancestors(self.fields, path).next() else {
+            return format!("no such field exists in {message}");
+        };
+        let parent_path = parent.path;
+        let has_children = self
+            .fields
+            .iter()
+            .any(|info| is_below(info.path, parent_path));
+        if has_children {
+            format!("no such field exists in {message}")
+        } else if parent.kind == FieldKind::Map {
+            format!(
+                "no such field exists in {message}, because `{parent_path}` is a map field, which a path names only as a whole"
+            )
+        } else if parent.repeated {
+            format!(
+                "no such field exists in {message}, because `{parent_path}` is a repeated field, which a path names only as a whole"
+            )
+        } else {
+            format!(
+                "no such field exists in {message}, because a path cannot go below `{parent_path}`"
+            )
+        }
+    }
+
+    fn rejected_detail(&self, info: &'static FieldPathInfo) -> (MaskErrorKind, String) {
+        let path = info.path;
+        let ancestors: Vec<_> = field_path::ancestors(self.fields, path).collect();
+        if info.output_only {
+            return (
+                MaskErrorKind::OutputOnly,
+                "the field is output only".to_string(),
+            );
+        }
+        if let Some(parent) = ancestors.iter().find(|parent| parent.output_only) {
+            let detail = format!(
+                "the field is part of `{}`, which is output only",
+                parent.path
+            );
+            return (MaskErrorKind::OutputOnly, detail);
+        }
+        if info.immutable {
+            return (
+                MaskErrorKind::Immutable,
+                "the field is immutable".to_string(),
+            );
+        }
+        if let Some(parent) = ancestors.iter().find(|parent| parent.immutable) {
+            let detail = format!("the field is part of `{}`, which is immutable", parent.path);
+            return (MaskErrorKind::Immutable, detail);
+        }
+
+        let replacing_parent = ancestors
+            .iter()
+            .find(|parent| self.allowed.contains(&parent.path));
+        let detail = if let Some(parent) = replacing_parent {
+            format!(
+                "the field changes only as part of `{}`, so name that path instead",
+                parent.path
+            )
+        } else if self.allowed.iter().any(|allowed| is_below(allowed, path)) {
+            "the field contains fields that cannot change, so name its updatable sub-paths instead"
+                .to_string()
+        } else {
+            "the update method cannot change the field".to_string()
+        };
+        (MaskErrorKind::NotUpdatable, detail)
+    }
+}
+
+/// Returns whether `path` names a field inside the message at `parent`.
+fn is_below(path: &str, parent: &str) -> bool {
+    path.strip_prefix(parent)
+        .is_some_and(|rest| rest.starts_with('.'))
+}
+
+/// Converts a lowerCamelCase path to snake_case; snake_case paths pass unchanged.
+pub(crate) fn to_snake_case(path: &str) -> String {
+    let mut snake = String::with_capacity(path.len() + 4);
+    for character in path.chars() {
+        if character.is_ascii_uppercase() {
+            snake.push('_');
+            snake.push(character.to_ascii_lowercase());
+        } else {
+            snake.push(character);
+        }
+    }
+    snake
+}
+
+/// Checks every path of a runner update mask against the generated `Runner`
+/// field table and [`RUNNER_MASK_PATHS`]. Paths may be in snake_case or
+/// lowerCamelCase, as the emulator accepts them.
 ///
 /// # Errors
 ///
-/// Returns the first path that is unknown or immutable.
+/// Returns the first path that is unknown, output only, immutable or not
+/// accepted by `UpdateManagedRunner`; [`MaskError::kind`] returns the reason.
 ///
 /// # Examples
 ///
@@ -145,51 +350,41 @@ impl std::error::Error for MaskError {}
 /// let immutable = FieldMask { paths: vec!["identity.cluster_name".into()] };
 /// let error = validate_runner_mask(&immutable).unwrap_err();
 /// assert_eq!(error.path(), "identity.cluster_name");
+///
+/// let unknown = FieldMask { paths: vec!["identity.nope".into()] };
+/// let message = validate_runner_mask(&unknown).unwrap_err().to_string();
+/// assert!(message.contains("no such field exists in Runner"), "{message}");
 /// ```
 pub fn validate_runner_mask(mask: &FieldMask) -> Result<(), MaskError> {
-    validate(mask, "runner", RUNNER_MASK_PATHS)
+    RUNNER_RULES.resolve_mask(mask).map(drop)
 }
 
-/// Checks every path of a profile template update mask against
-/// [`PROFILE_TEMPLATE_MASK_PATHS`].
+/// Checks every path of a profile template update mask against the generated
+/// `ProfileTemplate` field table and [`PROFILE_TEMPLATE_MASK_PATHS`]. Paths
+/// may be in snake_case or lowerCamelCase, as the emulator accepts them.
 ///
 /// # Errors
 ///
-/// Returns the first path that is unknown or immutable.
+/// Returns the first path that is unknown, output only, immutable or not
+/// accepted by `UpdateProfileTemplate`; [`MaskError::kind`] returns the reason.
 ///
 /// # Examples
 ///
 /// ```
-/// use cwsandbox_control::ops::validate_profile_template_mask;
+/// use cwsandbox_control::ops::{MaskErrorKind, validate_profile_template_mask};
 /// use cwsandbox_control::wkt::FieldMask;
 ///
 /// let valid = FieldMask { paths: vec!["description".into(), "labels".into()] };
 /// assert!(validate_profile_template_mask(&valid).is_ok());
 ///
-/// let unknown = FieldMask { paths: vec!["spec.runtimeClass".into()] };
-/// assert_eq!(validate_profile_template_mask(&unknown).unwrap_err().path(), "spec.runtimeClass");
+/// // The spec is replaced as a whole, so its fields have no path of their own.
+/// let inner = FieldMask { paths: vec!["spec.runtime_class".into()] };
+/// let error = validate_profile_template_mask(&inner).unwrap_err();
+/// assert_eq!(error.path(), "spec.runtime_class");
+/// assert_eq!(error.kind(), MaskErrorKind::NotUpdatable);
 /// ```
 pub fn validate_profile_template_mask(mask: &FieldMask) -> Result<(), MaskError> {
-    validate(mask, "profile template", PROFILE_TEMPLATE_MASK_PATHS)
-}
-
-fn validate(
-    mask: &FieldMask,
-    resource: &'static str,
-    allowed: &'static [&'static str],
-) -> Result<(), MaskError> {
-    match mask
-        .paths
-        .iter()
-        .find(|path| !allowed.contains(&path.as_str()))
-    {
-        Some(path) => Err(MaskError {
-            path: path.clone(),
-            resource,
-            allowed,
-        }),
-        None => Ok(()),
-    }
+    PROFILE_TEMPLATE_RULES.resolve_mask(mask).map(drop)
 }
 
 /// Computes the mask that turns `old` into `new` on the runner's mutable
@@ -311,16 +506,16 @@ pub fn apply_runner_mask(
     source: &Runner,
     mask: &FieldMask,
 ) -> Result<(), MaskError> {
-    validate_runner_mask(mask)?;
-    if mask.paths.is_empty() {
+    let paths = RUNNER_RULES.resolve_mask(mask)?;
+    if paths.is_empty() {
         apply_runner_unmasked(target, source);
         return Ok(());
     }
 
     let source_identity = identity_or_default(source);
     let source_spec = managed_spec_or_default(source);
-    for path in &mask.paths {
-        match path.as_str() {
+    for path in paths {
+        match path {
             "display_name" => target.display_name.clone_from(&source.display_name),
             "identity.zone" => identity_mut(target).zone.clone_from(&source_identity.zone),
             "identity.runner_group_id" => identity_mut(target)
@@ -337,7 +532,7 @@ pub fn apply_runner_mask(
                 .overrides
                 .clone_from(&source_spec.overrides),
             "profile_bindings" => target.profile_bindings.clone_from(&source.profile_bindings),
-            // validate_runner_mask rejected every other path above.
+            // resolve_mask returns only entries of RUNNER_MASK_PATHS.
             _ => {}
         }
     }
@@ -371,8 +566,8 @@ pub fn apply_profile_template_mask(
     source: &ProfileTemplate,
     mask: &FieldMask,
 ) -> Result<(), MaskError> {
-    validate_profile_template_mask(mask)?;
-    if mask.paths.is_empty() {
+    let paths = PROFILE_TEMPLATE_RULES.resolve_mask(mask)?;
+    if paths.is_empty() {
         if !source.description.is_empty() {
             target.description.clone_from(&source.description);
         }
@@ -385,12 +580,13 @@ pub fn apply_profile_template_mask(
         return Ok(());
     }
 
-    for path in &mask.paths {
-        match path.as_str() {
+    for path in paths {
+        match path {
             "description" => target.description.clone_from(&source.description),
-            "spec" => target.spec.clone_from(&source.spec),
+            // The spec is a required field, so clearing it stores the empty spec.
+            "spec" => target.spec = Some(source.spec.clone().unwrap_or_default()),
             "labels" => target.labels.clone_from(&source.labels),
-            // validate_profile_template_mask rejected every other path above.
+            // resolve_mask returns only entries of PROFILE_TEMPLATE_MASK_PATHS.
             _ => {}
         }
     }

@@ -20,16 +20,18 @@
 //! ```
 
 mod bindings;
-mod mask;
+mod field_path;
+pub(crate) mod mask;
 mod pages;
 mod plan;
 mod wait;
 
 pub use bindings::{BindError, BindOptions, bind, unbind};
+pub use field_path::{FieldKind, FieldPathInfo};
 pub use mask::{
-    MaskError, PROFILE_TEMPLATE_MASK_PATHS, RUNNER_MASK_PATHS, apply_profile_template_mask,
-    apply_runner_mask, profile_template_mask, runner_mask, validate_profile_template_mask,
-    validate_runner_mask,
+    MaskError, MaskErrorKind, PROFILE_TEMPLATE_MASK_PATHS, RUNNER_MASK_PATHS,
+    apply_profile_template_mask, apply_runner_mask, profile_template_mask, runner_mask,
+    validate_profile_template_mask, validate_runner_mask,
 };
 pub use pages::{managed_runner_pages, managed_runners, profile_template_pages, profile_templates};
 pub use plan::{Diff, FieldChange, Plan, PlanError, plan_profile_template, plan_runner};

@@ -47,6 +47,7 @@ fn config(repo: &Path) -> codegen::Config {
         // The golden files compile in a test crate whose doc comments never
         // run, so they carry no examples.
         doc_examples: None,
+        field_path_module: Some("::cwsandbox_control::ops".to_string()),
     }
 }
 
