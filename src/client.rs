@@ -11,9 +11,8 @@ use std::time::Duration;
 
 use crate::connect::{Channel, ChannelBuilder, Code, Detail, Origin, OtherDetail, Status};
 use crate::v1beta2::{
-    CreateManagedRunnerRequest, CreateProfileTemplateRequest, GetRunnerRequest,
-    ListProfileTemplatesRequest, ProfileTemplate, Runner, RunnerManagementServiceClient,
-    RunnerManagementServiceStub,
+    CreateManagedRunnerRequest, CreateProfileTemplateRequest, ListProfileTemplatesRequest,
+    ProfileTemplate, Runner, RunnerManagementServiceClient, RunnerManagementServiceStub,
 };
 
 /// The documented endpoint of the control plane. REST paths start with `/v1beta2/sandbox`.
@@ -418,17 +417,7 @@ impl Client {
             };
             self.inner.create_managed_runner(request).await
         };
-        let lookup = async || match self
-            .inner
-            .get_runner(GetRunnerRequest {
-                id: runner_id.to_string(),
-            })
-            .await
-        {
-            Ok(found) => Ok(Some(found)),
-            Err(status) if status.is_not_found() => Ok(None),
-            Err(status) => Err(status),
-        };
+        let lookup = async || self.lookup_runner(runner_id).await;
         create_safely(create, lookup, runner_matches(&runner)).await
     }
 }

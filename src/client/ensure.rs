@@ -378,7 +378,8 @@ impl Client {
         self.inner.update_managed_runner(request).await
     }
 
-    async fn lookup_runner(&self, runner_id: &str) -> Result<Option<Runner>, Status> {
+    /// Returns the runner with this runner id, or `None` when there is none.
+    pub(super) async fn lookup_runner(&self, runner_id: &str) -> Result<Option<Runner>, Status> {
         match self
             .inner
             .get_runner(GetRunnerRequest {
