@@ -536,3 +536,27 @@ fn profile_update_help_shows_template_paths() {
     assert!(!stdout.contains("managedSpec"), "{stdout}");
     assert!(!stdout.contains("profileBindings"), "{stdout}");
 }
+
+#[test]
+fn invalid_list_arguments_fail_before_sending() {
+    // Nothing listens on this port: a request would fail with a connection
+    // error (exit 1), so exit 2 shows the arguments were rejected first.
+    let endpoint = format!("http://127.0.0.1:{}", free_port());
+    let cases: [&[&str]; 4] = [
+        &["profile", "list", "--page-size", "-5"],
+        &["runner", "list", "--page-size", "0"],
+        &["runner", "bind", "lab", "gpu", "--overrides-json", "{bad"],
+        &["runner", "bind", "lab", "gpu", "--overrides-json", "[1]"],
+    ];
+    for args in cases {
+        let output = cwsctl()
+            .args(["--endpoint", &endpoint, "--token", "t0ken"])
+            .args(args)
+            .output()
+            .unwrap();
+        let (_, stderr) = texts(&output);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains("invalid value"), "{args:?}: {stderr}");
+        assert!(!stderr.contains("t0ken"), "{args:?}: {stderr}");
+    }
+}

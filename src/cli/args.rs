@@ -216,7 +216,7 @@ pub(crate) enum RunnerCommand {
         #[arg(long)]
         default: bool,
         /// Partial profile spec applied over the template, as a JSON object.
-        #[arg(long, value_name = "JSON")]
+        #[arg(long, value_name = "JSON", value_parser = parse_overrides)]
         overrides_json: Option<String>,
     },
     /// Remove a profile template's binding from a runner, keeping the others.
@@ -328,11 +328,24 @@ pub(crate) struct DryRunArg {
 #[derive(Debug, Args)]
 pub(crate) struct ListArgs {
     /// Items per page requested from the server (the server caps it at 100).
-    #[arg(long, value_name = "N", default_value_t = 50)]
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 50,
+        allow_negative_numbers = true,
+        value_parser = clap::value_parser!(i32).range(1..)
+    )]
     pub(crate) page_size: i32,
     /// Stop after N items (default: all).
     #[arg(long, value_name = "N")]
     pub(crate) limit: Option<usize>,
+}
+
+/// Checks `--overrides-json` before any call is sent.
+fn parse_overrides(text: &str) -> Result<String, String> {
+    crate::ops::check_overrides(text)
+        .map(|()| text.to_string())
+        .map_err(|error| error.to_string())
 }
 
 /// Parses `30s`, `5m`, `1h`, `500ms` or a bare number of seconds.

@@ -309,7 +309,8 @@ fn keep_one_default(bindings: &mut [RunnerProfileBinding]) {
     }
 }
 
-fn check_overrides(text: &str) -> Result<(), BindError> {
+/// Checks that binding overrides are one JSON object.
+pub(crate) fn check_overrides(text: &str) -> Result<(), BindError> {
     match serde_json::from_str::<serde_json::Value>(text) {
         Ok(serde_json::Value::Object(_)) => Ok(()),
         Ok(other) => Err(BindError::InvalidOverrides {

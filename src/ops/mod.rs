@@ -26,6 +26,8 @@ mod pages;
 mod plan;
 mod wait;
 
+#[cfg(feature = "cli")]
+pub(crate) use bindings::check_overrides;
 pub use bindings::{BindError, BindOptions, bind, unbind};
 pub use field_path::{FieldKind, FieldPathInfo};
 pub use mask::{
