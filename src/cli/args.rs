@@ -251,7 +251,8 @@ pub(crate) struct ServeArgs {
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
     pub(crate) listen: String,
     /// File that keeps the state across restarts (default: memory only).
-    /// Its directory must exist; the file is created at the first change.
+    /// Its directory must exist. The file is written at start, and each change
+    /// is appended to PATH.journal beside it.
     #[arg(long, value_name = "PATH")]
     pub(crate) state: Option<String>,
     /// Emulator configuration file (JSON or YAML).

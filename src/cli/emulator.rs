@@ -116,8 +116,8 @@ fn serve_config(args: &ServeArgs) -> CliResult<EmulatorConfig> {
     Ok(config)
 }
 
-/// Checks at start that the state file can be written: the emulator writes it
-/// only at the first change, which would be too late to report a bad path.
+/// Checks that the state file can be written before the emulator starts, so
+/// that a bad path gets a message about the path rather than an I/O error.
 /// The directory must exist and accept new files; it is not created, so that
 /// a mistyped directory fails here instead of keeping the state elsewhere.
 fn check_state_path(path: &Path) -> CliResult {

@@ -61,8 +61,29 @@ impl fmt::Display for CliError {
             Self::Api { action, status } => render_status(action, status),
             Self::StdoutClosed => "error: stdout was closed".to_string(),
         };
-        f.write_str(&shorten_long_words(&text))
+        f.write_str(&escape_controls(&shorten_long_words(&text)))
     }
+}
+
+/// Replaces control characters other than newline and tab with `\u{..}`, so
+/// that text from a server cannot move the cursor, recolour the terminal or
+/// set its title when an error is printed.
+// NOTE: newlines stay, because messages span lines; a server can still
+// start a line of its own inside its message.
+pub(crate) fn escape_controls(text: &str) -> Cow<'_, str> {
+    let is_escaped = |character: char| character.is_control() && !matches!(character, '\n' | '\t');
+    if !text.chars().any(is_escaped) {
+        return Cow::Borrowed(text);
+    }
+    let mut output = String::with_capacity(text.len() + 8);
+    for character in text.chars() {
+        if is_escaped(character) {
+            let _ = write!(output, "\\u{{{:x}}}", u32::from(character));
+        } else {
+            output.push(character);
+        }
+    }
+    Cow::Owned(output)
 }
 
 /// Maximum length, in characters, of a run of non-space characters that
@@ -274,4 +295,30 @@ fn hint(status: &Status) -> Option<String> {
         _ => return None,
     };
     Some(hint.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escape_controls_keeps_plain_text() {
+        let text = "runner lab-1 not found\nhint: check the id\tor name";
+        assert!(matches!(escape_controls(text), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn escape_controls_escapes_terminal_sequences() {
+        let escaped = escape_controls("bad \u{1b}[31mred\u{7}\r\u{9b}2J end");
+        assert_eq!(escaped, "bad \\u{1b}[31mred\\u{7}\\u{d}\\u{9b}2J end");
+    }
+
+    #[test]
+    fn failed_message_escaped_when_printed() {
+        let error = CliError::Failed("server said \u{1b}]0;title\u{7}".to_string());
+        assert_eq!(
+            error.to_string(),
+            "error: server said \\u{1b}]0;title\\u{7}"
+        );
+    }
 }

@@ -215,8 +215,12 @@ impl Client {
     /// exactly one default.
     ///
     /// v1beta2 has no etag, so the runner is read again just before the write
-    /// and the call fails with `Aborted` when its bindings changed meanwhile,
-    /// instead of overwriting another client's change.
+    /// and the call fails with `Aborted` when its bindings changed meanwhile.
+    /// This narrows the window in which another client's change is lost, but
+    /// does not close it: a change that lands between that read and the
+    /// write is overwritten. Several `cwsctl runner bind` commands started
+    /// at once on one runner can lose bindings and still all succeed, so
+    /// change one runner's bindings from one place at a time.
     ///
     /// # Errors
     ///

@@ -530,9 +530,11 @@ impl ChannelBuilder {
     }
 
     /// Sets the maximum nesting depth of response JSON. Default: 128. A
-    /// value below 128 adds a scan of each JSON body before it is parsed.
-    /// Depths above 128 still fail, because serde_json stops at 128 while it
-    /// parses.
+    /// value below 128 adds a scan of each JSON body before it is parsed,
+    /// which counts every level, unknown fields included. Without the scan,
+    /// serde_json stops at 128 levels of the values it builds (error
+    /// details, `Any` contents), and skips an unknown field of any depth
+    /// without recursion. A value above 128 has the same effect as 128.
     ///
     /// ```
     /// use cwsandbox_control::connect::Channel;
@@ -961,6 +963,15 @@ pub(crate) struct Endpoint {
     pub path_prefix: String,
 }
 
+/// Returns the text after the port colon of an authority, if it has one.
+fn port_text(authority: &str) -> Option<&str> {
+    let after_host = match authority.rfind(']') {
+        Some(end) => &authority[end + 1..],
+        None => authority,
+    };
+    after_host.rfind(':').map(|colon| &after_host[colon + 1..])
+}
+
 impl Endpoint {
     fn parse(url: &str) -> Result<Endpoint, BuildError> {
         let uri: Uri = url.parse().map_err(|error| {
@@ -1004,6 +1015,16 @@ impl Endpoint {
                 "endpoint URL {url:?} contains user information; pass credentials with bearer_token"
             )));
         }
+        // The http crate accepts a port it cannot read as u16, and the
+        // connector then uses the scheme's default port, so a URL such as
+        // http://127.0.0.1:65536 would silently reach port 80.
+        if let Some(port) = port_text(authority.as_str())
+            && !port.parse::<u16>().is_ok_and(|port| port > 0)
+        {
+            return Err(BuildError::new(format!(
+                "endpoint URL {url:?} has an invalid port {port:?}; use a port from 1 to 65535"
+            )));
+        }
         let host = authority
             .host()
             .trim_start_matches('[')
@@ -1037,6 +1058,33 @@ pub(crate) fn is_loopback_host(host: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn out_of_range_ports_rejected() {
+        for url in [
+            "http://127.0.0.1:65536",
+            "http://127.0.0.1:99999999",
+            "http://127.0.0.1:0",
+            "http://[::1]:70000",
+            "https://api.example.com:",
+        ] {
+            let error = Endpoint::parse(url).unwrap_err();
+            assert!(error.to_string().contains("invalid port"), "{url}: {error}");
+        }
+    }
+
+    #[test]
+    fn valid_ports_accepted() {
+        for url in [
+            "http://127.0.0.1:65535",
+            "http://127.0.0.1:1",
+            "http://[::1]:8080",
+            "http://[::1]",
+            "https://api.example.com",
+        ] {
+            assert!(Endpoint::parse(url).is_ok(), "{url}");
+        }
+    }
 
     #[test]
     fn loopback_hosts() {

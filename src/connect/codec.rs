@@ -156,8 +156,7 @@ fn too_deep(depth: String, max_depth: usize) -> Status {
         Code::ResourceExhausted,
         format!(
             "the response JSON nests {depth} deep, more than the limit of {max_depth}; \
-             raise max_json_depth on the channel builder (up to {PARSER_MAX_DEPTH}) if the \
-             server is trusted"
+             raise max_json_depth on the channel builder if the server is trusted"
         ),
     )
     .with_kind(ClientErrorKind::TooLarge)
