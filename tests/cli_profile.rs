@@ -215,6 +215,27 @@ fn update_computes_mask_from_file() {
 }
 
 #[test]
+fn update_with_other_display_name_fails() {
+    let server = Server::start();
+    create(&server, &example("zone-defaults.yaml"));
+    let directory = tempfile::tempdir().unwrap();
+    let file = directory.path().join("renamed.yaml");
+    std::fs::write(&file, "displayName: renamed\nspec: {}\n").unwrap();
+    let file = file.to_string_lossy().into_owned();
+
+    let output = server
+        .admin()
+        .args(["profile", "update", "zone-defaults", "-f", &file])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = texts(&output);
+    assert_eq!(output.status.code(), Some(2), "{stdout}{stderr}");
+    assert!(stderr.contains(r#"displayName "renamed""#), "{stderr}");
+    assert!(stderr.contains("cannot change after create"), "{stderr}");
+    assert!(!stdout.contains("unchanged"), "{stdout}");
+}
+
+#[test]
 fn update_with_explicit_mask() {
     let server = Server::start();
     let id = create(&server, &example("train-a100.yaml"));

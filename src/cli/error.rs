@@ -239,7 +239,12 @@ fn render_detail(text: &mut String, detail: &Detail) {
         }
         Detail::RetryInfo(_) => {}
         Detail::Other(other) => {
-            let _ = write!(text, "\n  detail of type {}", other.type_name);
+            let type_name = if other.type_name.is_empty() {
+                "(no type)"
+            } else {
+                other.type_name.as_str()
+            };
+            let _ = write!(text, "\n  detail of type {type_name}");
             if let Some(json) = &other.json {
                 let _ = write!(text, ": {json}");
             }

@@ -140,6 +140,17 @@ async fn update(
         )));
     }
     template.id.clone_from(&id);
+    if let Some(current) = &current
+        && !template.display_name.is_empty()
+        && template.display_name != current.display_name
+    {
+        return Err(CliError::usage(format!(
+            "{path} sets displayName {:?}, but template {id} is named {:?} and a display \
+             name cannot change after create; remove displayName from the file, or create a \
+             new template with that name",
+            template.display_name, current.display_name
+        )));
+    }
 
     let mask = match (given_mask, &current) {
         (Some(mask), _) => mask,

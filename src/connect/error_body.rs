@@ -177,7 +177,12 @@ fn status_from_http(response: &ErrorResponse<'_>) -> Status {
     let reason = response.http_status.canonical_reason().unwrap_or("");
     let status = response.http_status.as_u16();
     let described = describe_body(&response.headers, response.body);
-    Status::new(code, format!("HTTP {status} {reason} {described}"))
+    let message = if reason.is_empty() {
+        format!("HTTP {status} {described}")
+    } else {
+        format!("HTTP {status} {reason} {described}")
+    };
+    Status::new(code, message)
 }
 
 /// Describes a body that is not a status: its content type and the start of
@@ -190,7 +195,7 @@ fn describe_body(headers: &HeaderMap, body: &[u8]) -> String {
     }
     let kind = content_type(headers).unwrap_or("no content type");
     let Ok(text) = std::str::from_utf8(body) else {
-        return format!("with a binary {kind} body of {} bytes", body.len());
+        return format!("with a binary body of {} bytes ({kind})", body.len());
     };
     let mut plain = String::new();
     let mut in_tag = false;
@@ -209,7 +214,7 @@ fn describe_body(headers: &HeaderMap, body: &[u8]) -> String {
     if snippet.chars().count() > MAX_CHARS {
         snippet = snippet.chars().take(MAX_CHARS).collect::<String>() + "...";
     }
-    format!("with a {kind} body: {snippet}")
+    format!("with a body ({kind}): {snippet}")
 }
 
 pub(crate) fn content_type(headers: &HeaderMap) -> Option<&str> {
@@ -277,6 +282,22 @@ mod tests {
             body: body.as_bytes(),
             max_json_depth: 64,
         })
+    }
+
+    #[test]
+    fn http_status_messages_read_cleanly() {
+        let status = decode(Protocol::Rest, 599, None, "");
+        assert_eq!(status.message(), "HTTP 599 with an empty body");
+        let status = decode(
+            Protocol::Rest,
+            502,
+            Some("text/html"),
+            "<h1>Bad gateway</h1>",
+        );
+        assert_eq!(
+            status.message(),
+            "HTTP 502 Bad Gateway with a body (text/html): Bad gateway"
+        );
     }
 
     #[test]

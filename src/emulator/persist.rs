@@ -205,9 +205,15 @@ impl Persister {
         page_token_key: [u8; SECRET_LEN],
     ) -> io::Result<Self> {
         let journal_file = journal_path(&path);
-        let journal = OpenOptions::new()
-            .create(true)
-            .append(true)
+        let mut options = OpenOptions::new();
+        options.create(true).append(true);
+        #[cfg(unix)]
+        {
+            // Owner-only like the snapshot, because both contain the same data.
+            use std::os::unix::fs::OpenOptionsExt as _;
+            options.mode(0o600);
+        }
+        let journal = options
             .open(&journal_file)
             .map_err(|error| annotate(error, "cannot open journal", &journal_file))?;
         let mut persister = Self {
