@@ -191,13 +191,20 @@ fn reject_unknown_keys(
     known: &[&str],
     subject: &str,
 ) -> Result<(), String> {
-    match object.keys().find(|key| !known.contains(&key.as_str())) {
-        Some(key) => Err(format!(
-            "{subject} has unknown key {key:?}; allowed keys: {}",
-            known.join(", ")
-        )),
-        None => Ok(()),
+    let Some(key) = object.keys().find(|key| !known.contains(&key.as_str())) else {
+        return Ok(());
+    };
+    // A field whose JSON name equals its proto name is listed once.
+    let mut allowed: Vec<&str> = Vec::with_capacity(known.len());
+    for name in known {
+        if !allowed.contains(name) {
+            allowed.push(name);
+        }
     }
+    Err(format!(
+        "{subject} has unknown key {key:?}; allowed keys: {}",
+        allowed.join(", ")
+    ))
 }
 
 /// `{"strategy": "per-user"|"per-org"|"per-profile"|"static", "namespacePrefix": "..."}`.
@@ -666,6 +673,14 @@ fn is_valid_cron_item(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unknown_key_lists_each_name_once() {
+        let object = json_object(r#"{"nope": 1}"#).unwrap();
+        let message = reject_unknown_keys(&object, &PROFILE_SPEC_KEYS, "overrides").unwrap_err();
+        assert_eq!(message.matches("tags").count(), 1, "{message}");
+        assert!(message.contains("\"nope\""), "{message}");
+    }
 
     #[test]
     fn names_follow_the_rule() {
