@@ -542,8 +542,9 @@ fn invalid_list_arguments_fail_before_sending() {
     // Nothing listens on this port: a request would fail with a connection
     // error (exit 1), so exit 2 shows the arguments were rejected first.
     let endpoint = format!("http://127.0.0.1:{}", free_port());
-    let cases: [&[&str]; 4] = [
+    let cases: [&[&str]; 5] = [
         &["profile", "list", "--page-size", "-5"],
+        &["profile", "list", "--timeout", "-5s"],
         &["runner", "list", "--page-size", "0"],
         &["runner", "bind", "lab", "gpu", "--overrides-json", "{bad"],
         &["runner", "bind", "lab", "gpu", "--overrides-json", "[1]"],

@@ -52,7 +52,13 @@ pub(crate) struct GlobalArgs {
     /// Time limit of each call, and of the whole wait of `runner wait` and
     /// `--wait` [default: 30s per call, 10m per wait]. Write `30s`, `5m`,
     /// `1h` or `500ms`; a bare number is seconds.
-    #[arg(long, global = true, value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(
+        long,
+        global = true,
+        value_name = "DURATION",
+        allow_hyphen_values = true,
+        value_parser = parse_duration
+    )]
     pub(crate) timeout: Option<Duration>,
     /// Log debug events on stderr (-vv for trace events).
     #[arg(short = 'v', long = "verbose", global = true, action = clap::ArgAction::Count)]
