@@ -209,7 +209,10 @@ async fn ready_times_out_with_last_runner() {
         .wait_until_ready(RUNNER_ID, options, |_| polls += 1)
         .await
         .unwrap_err();
-    let WaitError::Timeout { condition, last } = &error else {
+    let WaitError::Timeout {
+        condition, last, ..
+    } = &error
+    else {
         panic!("expected Timeout, got {error:?}");
     };
     assert_eq!(*condition, WaitCondition::Ready);
@@ -306,9 +309,39 @@ async fn deleted_times_out_while_runner_lives() {
         .wait_until_deleted(RUNNER_ID, options, |_| {})
         .await
         .unwrap_err();
-    let WaitError::Timeout { condition, last } = &error else {
+    let WaitError::Timeout {
+        condition, last, ..
+    } = &error
+    else {
         panic!("expected Timeout, got {error:?}");
     };
     assert_eq!(*condition, WaitCondition::Deleted);
     assert!(last.is_some(), "the last polled runner is kept");
+}
+
+#[tokio::test]
+async fn timeout_names_failed_polls() {
+    let (emulator, client) = start(one_second_steps()).await;
+    create_runner(&client).await;
+    // With the server gone, every poll fails to connect until the timeout.
+    emulator.shutdown().await;
+
+    let options = WaitOptions::new(Duration::from_millis(300)).with_poll_interval(POLL_INTERVAL);
+    let error = client
+        .wait_until_ready(RUNNER_ID, options, |_| {})
+        .await
+        .unwrap_err();
+    let WaitError::Timeout {
+        last, last_error, ..
+    } = &error
+    else {
+        panic!("expected Timeout, got {error:?}");
+    };
+    assert!(last.is_none(), "{last:?}");
+    let status = last_error.as_ref().expect("the failed poll's status");
+    assert_eq!(status.code(), Code::Unavailable);
+    assert!(
+        error.to_string().contains("the last poll failed"),
+        "{error}"
+    );
 }

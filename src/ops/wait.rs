@@ -185,11 +185,15 @@ pub enum WaitError {
         runner: Box<Runner>,
     },
     /// The deadline passed.
+    #[non_exhaustive]
     Timeout {
         /// The state waited for.
         condition: WaitCondition,
         /// The runner as the last successful poll returned it.
         last: Option<Box<Runner>>,
+        /// The status of the last poll when it failed with UNAVAILABLE or
+        /// DEADLINE_EXCEEDED, such as a server that stopped answering.
+        last_error: Option<Box<Status>>,
     },
     /// A poll failed with a status other than a transient one.
     Status(Status),
@@ -212,10 +216,17 @@ impl fmt::Display for WaitError {
                 "runner {} is being deleted and will not become ready",
                 runner_name(runner)
             ),
-            Self::Timeout { condition, last } => {
+            Self::Timeout {
+                condition,
+                last,
+                last_error,
+            } => {
                 write!(f, "timed out waiting for the runner to be {condition}")?;
                 if let Some(runner) = last {
                     write!(f, " (last seen: {})", describe_status(runner))?;
+                }
+                if let Some(status) = last_error {
+                    write!(f, "; the last poll failed: {status}")?;
                 }
                 Ok(())
             }
@@ -336,11 +347,16 @@ pub async fn wait_for_runner(
     }
     let deadline = after(Instant::now(), options.timeout);
     let mut last: Option<Box<Runner>> = None;
+    let mut last_error: Option<Box<Status>> = None;
     loop {
         let request = GetRunnerRequest { id: id.to_string() };
         let poll = tokio::time::timeout_at(deadline, client.get_runner(request)).await;
         let Ok(result) = poll else {
-            return Err(WaitError::Timeout { condition, last });
+            return Err(WaitError::Timeout {
+                condition,
+                last,
+                last_error,
+            });
         };
 
         match result {
@@ -350,6 +366,7 @@ pub async fn wait_for_runner(
                     return outcome.map(|()| Some(runner));
                 }
                 last = Some(Box::new(runner));
+                last_error = None;
             }
             Err(status) if status.code() == Code::NotFound => {
                 if condition == WaitCondition::Deleted {
@@ -359,13 +376,18 @@ pub async fn wait_for_runner(
             }
             Err(status) if is_transient(&status) => {
                 tracing::debug!(%status, id, "runner poll failed; polling again");
+                last_error = Some(Box::new(status));
             }
             Err(status) => return Err(WaitError::Status(status)),
         }
 
         let now = Instant::now();
         if now >= deadline {
-            return Err(WaitError::Timeout { condition, last });
+            return Err(WaitError::Timeout {
+                condition,
+                last,
+                last_error,
+            });
         }
         tokio::time::sleep_until(after(now, options.poll_interval).min(deadline)).await;
     }
