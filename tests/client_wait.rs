@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use cwsandbox_control::Client;
-use cwsandbox_control::connect::{Channel, Code};
+use cwsandbox_control::connect::{Channel, Code, RetryPolicy};
 use cwsandbox_control::emulator::{Emulator, EmulatorHandle, Timings};
 use cwsandbox_control::ops::{WaitCondition, WaitError, WaitOptions};
 use cwsandbox_control::v1beta2::{
@@ -323,10 +323,18 @@ async fn deleted_times_out_while_runner_lives() {
 async fn timeout_names_failed_polls() {
     let (emulator, client) = start(one_second_steps()).await;
     create_runner(&client).await;
+    // Without retries inside each call, every poll returns its connection
+    // error at once, so the wait sees failed polls before its timeout.
+    let channel = Channel::builder(emulator.base_url())
+        .bearer_token(emulator.admin_token().to_string())
+        .retry_policy(RetryPolicy::none())
+        .build()
+        .unwrap();
+    let client = Client::new(channel);
     // With the server gone, every poll fails to connect until the timeout.
     emulator.shutdown().await;
 
-    let options = WaitOptions::new(Duration::from_millis(300)).with_poll_interval(POLL_INTERVAL);
+    let options = WaitOptions::new(Duration::from_secs(2)).with_poll_interval(POLL_INTERVAL);
     let error = client
         .wait_until_ready(RUNNER_ID, options, |_| {})
         .await
