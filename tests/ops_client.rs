@@ -397,6 +397,8 @@ async fn wait_times_out_with_last_status() {
         "timed out waiting for the runner to be ready \
          (last seen: install PROVISIONING, connection DISCONNECTED)"
     );
+    // At least one poll, and far fewer than a loop without the poll
+    // interval would send in 1 s; the exact count depends on the machine.
     let polls = stub.state.lock().unwrap().get_count;
-    assert!((3..=6).contains(&polls), "{polls} polls in 1 s");
+    assert!((1..=6).contains(&polls), "{polls} polls in 1 s");
 }
