@@ -324,7 +324,7 @@ async fn timeout_names_failed_polls() {
     let (emulator, client) = start(one_second_steps()).await;
     create_runner(&client).await;
     // Without retries inside each call, every poll returns its connection
-    // error at once, so the wait sees failed polls before its timeout.
+    // error at once, so failed polls happen before the wait's timeout.
     let channel = Channel::builder(emulator.base_url())
         .bearer_token(emulator.admin_token().to_string())
         .retry_policy(RetryPolicy::none())

@@ -398,7 +398,7 @@ async fn wait_times_out_with_last_status() {
          (last seen: install PROVISIONING, connection DISCONNECTED)"
     );
     // At least one poll, and far fewer than a loop without the poll
-    // interval would send in 1 s; the exact count depends on the machine.
+    // interval would send in 1 s. The exact count depends on the machine.
     let polls = stub.state.lock().unwrap().get_count;
     assert!((1..=6).contains(&polls), "{polls} polls in 1 s");
 }

@@ -192,7 +192,7 @@ pub enum WaitError {
         /// The runner as the last successful poll returned it.
         last: Option<Box<Runner>>,
         /// The status of the last poll when it failed with UNAVAILABLE or
-        /// DEADLINE_EXCEEDED, such as a server that stopped answering.
+        /// DEADLINE_EXCEEDED, as when the server stopped responding.
         last_error: Option<Box<Status>>,
     },
     /// A poll failed with a status other than a transient one.

@@ -2,11 +2,12 @@
 //!
 //! `rust-version` in Cargo.toml is a promise that the crate builds with that
 //! toolchain. Only one toolchain is installed where this check runs, so it
-//! cannot build with the older one. It checks the two parts it can:
-//! clippy's `incompatible_msrv` lint flags calls of standard library items
-//! stabilized after `rust-version` (it runs with the rest of clippy), and this
-//! task flags every package in the resolved graph of the crate (normal, build
-//! and dev dependencies, every feature on) whose own `rust-version` is newer.
+//! cannot build with the older one. Two checks cover what can be checked.
+//! Clippy's `incompatible_msrv` lint, which runs with the rest of clippy,
+//! flags calls of standard library items stabilized after `rust-version`.
+//! This task flags every package in the resolved graph of the crate (normal,
+//! build and dev dependencies, every feature on) whose own `rust-version` is
+//! newer.
 //! Language features newer than `rust-version` are not caught by either.
 
 use std::cmp::Ordering;
